@@ -90,7 +90,8 @@ export function buildColumn(
       const out: (number | null)[] = new Array(n);
       for (let i = 0; i < n; i++) {
         const v = values[i];
-        if (v === null || v === undefined) out[i] = null;
+        // NaN is tdag's missing-value marker in numeric data (cellValue reads it as null).
+        if (v === null || v === undefined || Number.isNaN(v)) out[i] = null;
         else if (typeof v === "number" && Number.isSafeInteger(v)) out[i] = v;
         else if (typeof v === "bigint" && Number.isSafeInteger(Number(v))) out[i] = Number(v);
         else {

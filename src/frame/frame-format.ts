@@ -1,36 +1,173 @@
+import type { DType } from "./dtypes.js";
 import type { Frame } from "./frame.js";
 import { microsToIso } from "./time.js";
 
-function cellText(frame: Frame, name: string, row: number): string {
-  const v = frame.cell(name, row);
-  if (v === null) return "null";
-  if (frame.dtypes[name] === "timestamptz") return microsToIso(v as number);
-  if (typeof v === "string") return v;
-  if (typeof v === "object") return JSON.stringify(v);
-  return String(v);
+/** Cells longer than this many characters are cut and end with `...` in the text table. */
+const TEXT_CELL_WIDTH = 30;
+/** The same for HTML cells, which wrap. */
+const HTML_CELL_WIDTH = 100;
+/** Significant digits of float cells, as pandas' default display. */
+const FLOAT_DIGITS = 6;
+
+/** The row positions shown for `maxRows`; `-1` marks the elided middle. */
+function shownRows(length: number, maxRows: number): number[] {
+  if (length <= maxRows) return Array.from({ length }, (_, i) => i);
+  const top = Math.max(0, Math.floor(maxRows / 2));
+  const bottom = Math.max(0, maxRows - top);
+  return [
+    ...Array.from({ length: top }, (_, i) => i),
+    -1,
+    ...Array.from({ length: bottom }, (_, i) => length - bottom + i),
+  ];
 }
 
-function shownRows(frame: Frame, maxRows: number): number[] {
-  if (frame.length <= maxRows) return Array.from({ length: frame.length }, (_, i) => i);
-  const half = Math.floor(maxRows / 2);
-  const top = Array.from({ length: half }, (_, i) => i);
-  const bottom = Array.from({ length: maxRows - half }, (_, i) => frame.length - (maxRows - half) + i);
-  return [...top, -1, ...bottom];
+/** Cuts text longer than `width` characters, ending it with `...`. */
+function elide(text: string, width: number): string {
+  const chars = [...text];
+  return chars.length <= width ? text : `${chars.slice(0, width - 3).join("")}...`;
 }
 
-/** A fixed-width text table of a frame: header, dtypes, rows (elided in the middle). */
-export function formatFrameText(frame: Frame, maxRows = 20): string {
-  const names = frame.columnNames;
-  const rows = shownRows(frame, maxRows);
-  const grid = rows.map((r) => names.map((n) => (r < 0 ? "..." : cellText(frame, n, r))));
-  const header = names.map((n) => n);
-  const types = names.map((n) => frame.dtypes[n]!);
-  const widths = names.map((_, c) =>
-    Math.max(header[c]!.length, types[c]!.length, ...grid.map((g) => g[c]!.length)),
+/** Keeps a cell on one line: control characters are shown escaped. */
+function oneLine(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are the target
+  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => {
+    const escaped = JSON.stringify(c);
+    return escaped.slice(1, -1);
+  });
+}
+
+function jsonText(value: unknown): string {
+  try {
+    return JSON.stringify(value, (_key, v: unknown) =>
+      typeof v === "bigint" ? `${v}n` : v,
+    ) as string;
+  } catch {
+    return String(value);
+  }
+}
+
+/** `1.5e+20` → `1.500000e+20`-style pandas exponent: at least two exponent digits. */
+function exponential(value: number, digits: number): string {
+  return value.toExponential(digits).replace(/e([+-])(\d)$/, "e$10$2");
+}
+
+/**
+ * Formats the shown values of a float64 column as pandas does: every value of the column with
+ * the same number of decimals (6 significant digits, at least one decimal), or all in scientific
+ * notation when a value is too large or too small for that.
+ */
+function formatFloats(values: readonly number[]): string[] {
+  const finite = values.filter((v) => Number.isFinite(v));
+  const scientific = finite.some((v) => {
+    const abs = Math.abs(v);
+    if (abs === 0) return false;
+    if (Number.isInteger(v)) return abs >= 1e15;
+    return abs >= 1e6 || abs < 1e-4;
+  });
+  let decimals = 1;
+  if (!scientific) {
+    for (const v of finite) {
+      const text = String(Number(v.toPrecision(FLOAT_DIGITS)));
+      const dot = text.indexOf(".");
+      if (dot >= 0) decimals = Math.max(decimals, text.length - dot - 1);
+    }
+  }
+  return values.map((v) => {
+    if (Number.isNaN(v)) return "NaN";
+    if (v === Infinity) return "inf";
+    if (v === -Infinity) return "-inf";
+    return scientific ? exponential(v, FLOAT_DIGITS - 1) : v.toFixed(decimals);
+  });
+}
+
+interface FormattedColumn {
+  readonly name: string;
+  readonly dtype: DType;
+  readonly index: boolean;
+  readonly numeric: boolean;
+  /** One cell per shown row (`...` for the elided row). */
+  readonly cells: readonly string[];
+}
+
+function formatColumn(
+  frame: Frame,
+  name: string,
+  rows: readonly number[],
+  width: number,
+  index: boolean,
+): FormattedColumn {
+  const column = frame.getColumn(name);
+  const dtype = column.dtype;
+  const present = rows.filter((r) => r >= 0);
+  let texts: string[];
+  if (column.dtype === "float64") {
+    // Raw values here, not cell(): infinities stay visible until validation replaces them.
+    texts = formatFloats(present.map((r) => column.values[r]!));
+  } else {
+    texts = present.map((r) => {
+      const v = frame.cell(name, r);
+      if (v === null) return "null";
+      if (dtype === "timestamptz") return microsToIso(v as number);
+      if (typeof v === "string") return elide(oneLine(v), width);
+      if (typeof v === "object" || typeof v === "bigint") return elide(oneLine(jsonText(v)), width);
+      return String(v);
+    });
+  }
+  let next = 0;
+  const cells = rows.map((r) => (r < 0 ? "..." : texts[next++]!));
+  return { name, dtype, index, numeric: dtype === "float64" || dtype === "int64", cells };
+}
+
+function formatColumns(frame: Frame, maxRows: number, width: number) {
+  const rows = shownRows(frame.length, maxRows);
+  const index = new Set(frame.indexNames);
+  const columns = frame.columnNames.map((name) =>
+    formatColumn(frame, name, rows, width, index.has(name)),
   );
-  const line = (cells: readonly string[]) => cells.map((s, c) => s.padEnd(widths[c]!)).join("  ");
-  const out = [line(header), line(types), ...grid.map(line)];
-  out.push(`[${frame.length} rows x ${names.length} columns; index: ${frame.indexNames.join(", ")}]`);
+  return { rows, columns };
+}
+
+function shapeText(frame: Frame): string {
+  const values = frame.valueColumns.length;
+  return `${frame.length} rows x ${values} value column${values === 1 ? "" : "s"}; index: ${frame.indexNames.join(", ")}`;
+}
+
+/**
+ * A fixed-width text table of a frame: the header with each column's dtype under its name, the
+ * index columns on the left of a `|`, numbers right-aligned (floats with a common number of
+ * decimals, 6 significant digits), long text cut with `...`, the middle rows elided past
+ * `maxRows`, and a shape line.
+ *
+ * @example
+ * ```ts
+ * console.log(formatFrameText(df));
+ * // time_index            unique_identifier |   close
+ * // timestamptz           string            | float64
+ * // 2024-01-01T00:00:00Z  AAPL              |   185.2
+ * // [1 rows x 1 value column; index: time_index, unique_identifier]
+ * ```
+ */
+export function formatFrameText(frame: Frame, maxRows = 20): string {
+  const { rows, columns } = formatColumns(frame, maxRows, TEXT_CELL_WIDTH);
+  const widths = columns.map((c) =>
+    Math.max([...c.name].length, c.dtype.length, ...c.cells.map((s) => [...s].length)),
+  );
+  const pad = (text: string, c: number) => {
+    const fill = " ".repeat(Math.max(0, widths[c]! - [...text].length));
+    return columns[c]!.numeric ? fill + text : text + fill;
+  };
+  const split = frame.indexNames.length;
+  const line = (cells: readonly string[]) => {
+    const left = cells.slice(0, split).map((s, c) => pad(s, c));
+    const right = cells.slice(split).map((s, c) => pad(s, c + split));
+    const text = right.length > 0 ? `${left.join("  ")} | ${right.join("  ")}` : left.join("  ");
+    return text.trimEnd();
+  };
+  const out = [line(columns.map((c) => c.name)), line(columns.map((c) => c.dtype))];
+  rows.forEach((_, r) => {
+    out.push(line(columns.map((c) => c.cells[r]!)));
+  });
+  out.push(`[${shapeText(frame)}]`);
   return out.join("\n");
 }
 
@@ -39,24 +176,47 @@ function escapeHtml(text: string): string {
     .replaceAll("&", "&amp;")
     .replaceAll("<", "&lt;")
     .replaceAll(">", "&gt;")
-    .replaceAll('"', "&quot;");
+    .replaceAll('"', "&quot;")
+    .replaceAll("'", "&#39;");
 }
 
-/** An HTML table of a frame, index columns as row headers. */
+/**
+ * An HTML table of a frame for notebooks: the column names and dtypes as header rows, index
+ * values as row headers (`<th scope="row">`), numbers right-aligned, every text escaped, the
+ * middle rows elided past `maxRows`, and a shape line.
+ *
+ * @example
+ * ```ts
+ * const html = formatFrameHtml(df); // '<table class="tdag-frame">...'
+ * ```
+ */
 export function formatFrameHtml(frame: Frame, maxRows = 50): string {
-  const names = frame.columnNames;
-  const index = new Set(frame.indexNames);
-  const head = names.map((n) => `<th>${escapeHtml(n)}</th>`).join("");
-  const body = shownRows(frame, maxRows)
-    .map((r) => {
-      const cells = names
-        .map((n) => {
-          const tag = index.has(n) ? "th" : "td";
-          return `<${tag}>${r < 0 ? "&hellip;" : escapeHtml(cellText(frame, n, r))}</${tag}>`;
+  const { rows, columns } = formatColumns(frame, maxRows, HTML_CELL_WIDTH);
+  const right = ' style="text-align: right"';
+  const header = (text: (c: FormattedColumn) => string) =>
+    columns
+      .map((c) => `<th scope="col"${c.numeric ? right : ""}>${escapeHtml(text(c))}</th>`)
+      .join("");
+  const body = rows
+    .map((_, r) => {
+      const cells = columns
+        .map((c) => {
+          const text = escapeHtml(c.cells[r]!);
+          const align = c.numeric ? right : "";
+          return c.index ? `<th scope="row"${align}>${text}</th>` : `<td${align}>${text}</td>`;
         })
         .join("");
       return `<tr>${cells}</tr>`;
     })
-    .join("");
-  return `<table class="tdag-frame"><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table><p>${frame.length} rows &times; ${names.length} columns</p>`;
+    .join("\n");
+  return [
+    '<table class="tdag-frame">',
+    "<thead>",
+    `<tr>${header((c) => c.name)}</tr>`,
+    `<tr class="tdag-dtypes">${header((c) => c.dtype)}</tr>`,
+    "</thead>",
+    `<tbody>${body === "" ? "" : `\n${body}\n`}</tbody>`,
+    "</table>",
+    `<p>${escapeHtml(shapeText(frame)).replace(" x ", " &times; ")}</p>`,
+  ].join("\n");
 }

@@ -1,4 +1,4 @@
-import { FrameValidationError, type FrameIssue } from "../errors.js";
+import { type FrameIssue, FrameValidationError } from "../errors.js";
 import {
   buildColumn,
   cellValue,
@@ -114,6 +114,12 @@ export class Frame {
     const names = Object.keys(columns);
     const indexNames = options.indexNames ?? defaultIndexNames(names);
     const issues: FrameIssue[] = [];
+    if (indexNames.length === 0) {
+      issues.push({
+        code: "index_names",
+        message: "a frame needs an index: at least a time index",
+      });
+    }
     let length: number | undefined;
     for (const name of names) {
       const n = columns[name]!.length;
@@ -159,8 +165,8 @@ export class Frame {
         }
       }
     }
-    if (records.length === 0 && options.indexNames) {
-      for (const name of options.indexNames) names.push(name);
+    if (records.length === 0) {
+      for (const name of options.indexNames ?? [TIME_INDEX]) names.push(name);
     }
     const columns: Record<string, unknown[]> = {};
     for (const name of names) {
@@ -179,6 +185,7 @@ export class Frame {
     if (input instanceof Frame) return input;
     if (input === null || input === undefined) return Frame.empty(options.indexNames);
     if (Array.isArray(input)) return Frame.fromRecords(input as readonly FrameRecord[], options);
+    if (Object.keys(input).length === 0) return Frame.empty(options.indexNames);
     return Frame.fromColumns(input as Readonly<Record<string, ArrayLike<unknown>>>, options);
   }
 
@@ -406,7 +413,8 @@ export class Frame {
       const row: FrameRecord = {};
       for (const [name, col] of entries) {
         const v = cellValue(col, i);
-        row[name] = col.dtype === "timestamptz" && v !== null ? convertInstant(v as number, mode) : v;
+        row[name] =
+          col.dtype === "timestamptz" && v !== null ? convertInstant(v as number, mode) : v;
       }
       out[i] = row;
     }
@@ -432,6 +440,11 @@ export class Frame {
   /** A text table of the first rows, for terminals and logs. */
   toString(maxRows = 20): string {
     return formatFrameText(this, maxRows);
+  }
+
+  /** An HTML table of the first rows (escaped; index values as row headers), for notebooks and reports. */
+  toHtml(maxRows = 50): string {
+    return formatFrameHtml(this, maxRows);
   }
 
   /** Rich display for Jupyter-style notebook kernels (tslab, Deno): an HTML table. */
@@ -469,7 +482,10 @@ function missingIndex(name: string): FrameIssue {
   };
 }
 
-function orderColumns(indexNames: readonly string[], map: Map<string, Column>): Map<string, Column> {
+function orderColumns(
+  indexNames: readonly string[],
+  map: Map<string, Column>,
+): Map<string, Column> {
   const ordered = new Map<string, Column>();
   for (const name of indexNames) ordered.set(name, map.get(name)!);
   for (const [name, col] of map) if (!ordered.has(name)) ordered.set(name, col);

@@ -37,9 +37,12 @@ export function parseIsoInstant(text: string, assumeUtc = false): ParsedInstant 
   if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) {
     return { ok: false, reason: "invalid" };
   }
-  const ms = Date.UTC(Number(y), month - 1, day, hour, minute, second);
-  if (Number.isNaN(ms) || new Date(ms).getUTCDate() !== day)
-    return { ok: false, reason: "invalid" };
+  // Date.UTC maps years 0-99 to 1900-1999; setUTCFullYear does not.
+  const date = new Date(0);
+  date.setUTCFullYear(Number(y), month - 1, day);
+  date.setUTCHours(hour, minute, second, 0);
+  const ms = date.getTime();
+  if (Number.isNaN(ms) || date.getUTCDate() !== day) return { ok: false, reason: "invalid" };
   const micros = ms * 1000 + Number(frac.padEnd(6, "0").slice(0, 6));
   let offsetMinutes = 0;
   if (zone !== undefined && zone !== "Z" && zone !== "z") {
@@ -68,7 +71,11 @@ export function parseInstant(value: unknown, assumeUtc = false): ParsedInstant {
       ? { ok: true, micros: Math.round(value * 1000) }
       : { ok: false, reason: "invalid" };
   }
-  if (typeof value === "bigint") return { ok: true, micros: Number(value) };
+  if (typeof value === "bigint") {
+    // Beyond 2^53 a number cannot hold every microsecond: refuse rather than round silently.
+    const micros = Number(value);
+    return Number.isSafeInteger(micros) ? { ok: true, micros } : { ok: false, reason: "invalid" };
+  }
   if (value !== null && typeof value === "object" && "toMillis" in value) {
     const v = value as { toMillis(): number; isValid?: boolean };
     if (v.isValid === false) return { ok: false, reason: "invalid" };
@@ -115,10 +122,13 @@ export function dateToMicros(date: Date): number {
 export function microsToIso(micros: number): string {
   const ms = Math.floor(micros / 1000);
   const subMicros = micros - ms * 1000;
-  const base = new Date(ms).toISOString(); // YYYY-MM-DDTHH:MM:SS.mmmZ
-  const millis = base.slice(20, 23);
-  if (millis === "000" && subMicros === 0) return `${base.slice(0, 19)}Z`;
-  return `${base.slice(0, 19)}.${millis}${String(subMicros).padStart(3, "0")}Z`;
+  // YYYY-MM-DDTHH:MM:SS.mmmZ, or ±YYYYYY-... outside years 0000-9999.
+  const base = new Date(ms).toISOString();
+  const dot = base.lastIndexOf(".");
+  const head = base.slice(0, dot);
+  const millis = base.slice(dot + 1, dot + 4);
+  if (millis === "000" && subMicros === 0) return `${head}Z`;
+  return `${head}.${millis}${String(subMicros).padStart(3, "0")}Z`;
 }
 
 /** Microseconds in common units, for window arithmetic. */
