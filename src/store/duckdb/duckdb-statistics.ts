@@ -1,0 +1,83 @@
+import type { ProgressTree, TableSchema, TableStatistics } from "../data-store.js";
+
+/** One row of `tdag_progress`: a coordinate (JSON array of identity values) and its time range. */
+export interface ProgressRow {
+  readonly coordinate: string;
+  readonly min: number;
+  readonly max: number;
+}
+
+/** Statistics of a table that does not exist yet or holds no rows. */
+export function emptyStatistics(rowCount: number | null = null): TableStatistics {
+  return {
+    globalIndexProgress: null,
+    indexProgress: null,
+    indexMin: null,
+    multiIndexColumnStats: null,
+    rowCount,
+  };
+}
+
+/** The tree key of an identity value: strings as they are, anything else as its text. */
+export function coordinateKey(value: unknown): string {
+  if (typeof value === "string") return value;
+  if (value === null || value === undefined) return "null";
+  return typeof value === "object" ? JSON.stringify(value) : String(value);
+}
+
+type MutableTree = { [key: string]: MutableTree | unknown };
+
+function place(tree: MutableTree, keys: readonly string[], leaf: unknown): void {
+  let node = tree;
+  for (let i = 0; i < keys.length - 1; i++) {
+    const key = keys[i]!;
+    let next = node[key];
+    if (typeof next !== "object" || next === null) {
+      next = {};
+      node[key] = next;
+    }
+    node = next as MutableTree;
+  }
+  node[keys[keys.length - 1]!] = leaf;
+}
+
+/**
+ * Builds {@link TableStatistics} from the per-coordinate progress rows: `indexProgress` /
+ * `indexMin` nest one level per identity dimension (`{}` for a 1-D table) with epoch-micros
+ * leaves; `multiIndexColumnStats` repeats the `{min, max}` tree for every value column, as the
+ * reference does (its column stats are identical for all columns).
+ */
+export function buildStatistics(
+  schema: TableSchema,
+  rows: readonly ProgressRow[],
+  rowCount: number | null,
+): TableStatistics {
+  if (rows.length === 0) return emptyStatistics(rowCount);
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  const progress: MutableTree = {};
+  const first: MutableTree = {};
+  const ranges: MutableTree = {};
+  const depth = schema.indexNames.length - 1;
+  for (const row of rows) {
+    if (row.min < min) min = row.min;
+    if (row.max > max) max = row.max;
+    if (depth === 0) continue;
+    const keys = (JSON.parse(row.coordinate) as unknown[]).map(coordinateKey);
+    place(progress, keys, row.max);
+    place(first, keys, row.min);
+    place(ranges, keys, { min: row.min, max: row.max });
+  }
+  const index = new Set(schema.indexNames);
+  const columnStats: Record<string, unknown> = {};
+  for (const column of Object.keys(schema.columnDtypes)) {
+    if (!index.has(column)) columnStats[column] = depth === 0 ? {} : structuredClone(ranges);
+  }
+  return {
+    globalIndexProgress: { min, max },
+    indexProgress: progress as ProgressTree,
+    indexMin: first as ProgressTree,
+    multiIndexColumnStats: columnStats,
+    rowCount,
+  };
+}
