@@ -1,0 +1,232 @@
+/**
+ * `npm run bench`: tdag against a baseline measured in the same process, printed as ratios
+ * (these machines are noisy, so only ratios are meaningful).
+ *
+ *   persist      run() of a node returning ROWS rows  vs  raw DuckDB appender + upsert
+ *   read         getDfBetweenDates of those rows      vs  raw DuckDB query into columns
+ *   incremental  nothing-new run and a 1-timestamp append on a BIG table vs on a SMALL table
+ *
+ * Sizes: `--quick` divides every size by 10 (for a smoke run); `--rows N`, `--big N` override.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DuckDBDataChunk, DuckDBInstance, DuckDBTypeId, DuckDBVector } from "@duckdb/node-api";
+import { z } from "zod";
+import {
+  Asset,
+  configure,
+  DataNode,
+  DataNodeConfiguration,
+  Frame,
+  type UpdateContext,
+} from "../src/index.js";
+import type { DataStore } from "../src/store/data-store.js";
+import { DuckDBStore } from "../src/store/duckdb/index.js";
+
+const args = process.argv.slice(2);
+const arg = (name: string): number | undefined => {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : undefined;
+};
+const scale = args.includes("--quick") ? 10 : 1;
+const ASSETS = 100;
+const TIMESTAMPS = Math.round((arg("--rows") ?? 1_000_000) / ASSETS / scale);
+const BIG_TIMESTAMPS = Math.round((arg("--big") ?? 10_000_000) / ASSETS / scale);
+const SMALL_TIMESTAMPS = 100;
+const DAY = 86_400_000_000;
+const START = Date.UTC(2000, 0, 1) * 1000;
+
+configure({ logger: { debug() {}, info() {}, warn() {}, error: console.error } });
+
+/** 3 float columns for `timestamps` × ASSETS rows starting at START + offsetDays. */
+function makeFrame(timestamps: number, offsetDays = 0): Frame {
+  const n = timestamps * ASSETS;
+  const time = new Float64Array(n);
+  const uid = new Array<string>(n);
+  const open = new Float64Array(n);
+  const close = new Float64Array(n);
+  const volume = new Float64Array(n);
+  const names = Array.from({ length: ASSETS }, (_, a) => `A${String(a).padStart(3, "0")}`);
+  let i = 0;
+  for (let t = 0; t < timestamps; t++) {
+    for (let a = 0; a < ASSETS; a++, i++) {
+      time[i] = START + (t + offsetDays) * DAY;
+      uid[i] = names[a]!;
+      open[i] = 100 + Math.sin(i);
+      close[i] = 100 + Math.cos(i);
+      volume[i] = i % 1000;
+    }
+  }
+  return Frame.fromTypedColumns(
+    ["time_index", "unique_identifier"],
+    [
+      ["time_index", { dtype: "timestamptz", values: time }],
+      ["unique_identifier", { dtype: "string", values: uid }],
+      ["open", { dtype: "float64", values: open }],
+      ["close", { dtype: "float64", values: close }],
+      ["volume", { dtype: "float64", values: volume }],
+    ],
+  );
+}
+
+const BenchConfig = DataNodeConfiguration.extend({ label: z.string() });
+
+/** Returns whatever frame the benchmark hands it. */
+class BenchPrices extends DataNode<typeof BenchConfig> {
+  static override configSchema = BenchConfig;
+  static override nodeName = "BenchPrices";
+  next: Frame = Frame.empty();
+  override update(_context: UpdateContext): Frame {
+    return this.next;
+  }
+}
+
+async function time<T>(fn: () => Promise<T>): Promise<[number, T]> {
+  const t0 = performance.now();
+  const out = await fn();
+  return [performance.now() - t0, out];
+}
+
+async function freshStore(dir: string, name: string): Promise<DataStore> {
+  const store = await DuckDBStore.open({ path: join(dir, `${name}.duckdb`) });
+  configure({ store });
+  const names = Array.from({ length: ASSETS }, (_, a) => `A${String(a).padStart(3, "0")}`);
+  await Asset.batchGetOrRegisterCustomAssets(
+    names.map((uid) => ({ unique_identifier: uid, snapshot: { name: uid, ticker: uid } })),
+    { store },
+  );
+  return store;
+}
+
+/** The baseline: what a competent user would write against @duckdb/node-api directly. */
+async function rawPersist(path: string, frame: Frame): Promise<void> {
+  const instance = await DuckDBInstance.create(path);
+  const c = await instance.connect();
+  await c.run(
+    "CREATE TABLE prices (time_index TIMESTAMPTZ, unique_identifier VARCHAR, open DOUBLE, close DOUBLE, volume DOUBLE, PRIMARY KEY (time_index, unique_identifier))",
+  );
+  await c.run("BEGIN");
+  await c.run(
+    "CREATE TEMP TABLE staging (t DOUBLE, unique_identifier VARCHAR, open DOUBLE, close DOUBLE, volume DOUBLE)",
+  );
+  const appender = await c.createAppender("staging", "main", "temp");
+  const cols = ["time_index", "unique_identifier", "open", "close", "volume"].map(
+    (n) => frame.column(n) as ArrayLike<number | string>,
+  );
+  const chunk = DuckDBDataChunk.create(
+    cols.map((_, k) => ({ typeId: k === 1 ? DuckDBTypeId.VARCHAR : DuckDBTypeId.DOUBLE }) as never),
+  );
+  const size = DuckDBVector.standardSize();
+  for (let offset = 0; offset < frame.length; offset += size) {
+    const n = Math.min(size, frame.length - offset);
+    chunk.reset();
+    chunk.rowCount = n;
+    cols.forEach((src, k) => {
+      const v = chunk.getColumnVector(k) as DuckDBVector<number | string>;
+      for (let i = 0; i < n; i++) v.setItem(i, src[offset + i]!);
+      v.flush();
+    });
+    appender.appendDataChunk(chunk);
+  }
+  appender.flushSync();
+  appender.closeSync();
+  await c.run(
+    "INSERT INTO prices SELECT make_timestamptz(CAST(t AS BIGINT)), unique_identifier, open, close, volume FROM staging ON CONFLICT (time_index, unique_identifier) DO UPDATE SET open = excluded.open, close = excluded.close, volume = excluded.volume",
+  );
+  await c.run("COMMIT");
+  c.closeSync();
+  instance.closeSync();
+}
+
+async function rawRead(path: string): Promise<number> {
+  const instance = await DuckDBInstance.create(path);
+  const c = await instance.connect();
+  const result = await c.runAndReadAll(
+    "SELECT epoch_us(time_index) AS t, unique_identifier, open, close, volume FROM prices ORDER BY time_index, unique_identifier",
+  );
+  const columns = result.getColumns();
+  const n = columns[0]!.length;
+  c.closeSync();
+  instance.closeSync();
+  return n;
+}
+
+function ratio(a: number, b: number): string {
+  return `${(a / b).toFixed(2)}x`;
+}
+
+function ms(x: number): string {
+  return `${x.toFixed(0)} ms`;
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "tdag-bench-"));
+  const lines: string[] = [];
+  const report = (line: string) => {
+    lines.push(line);
+    console.log(line);
+  };
+  try {
+    const frame = makeFrame(TIMESTAMPS);
+    report(
+      `tdag benchmarks — ${frame.length.toLocaleString("en")} rows (${TIMESTAMPS} timestamps x ${ASSETS} assets, 3 float columns)`,
+    );
+
+    // persist
+    const rawPath = join(dir, "raw.duckdb");
+    const [rawMs] = await time(() => rawPersist(rawPath, frame));
+    const store = await freshStore(dir, "persist");
+    const node = new BenchPrices({ label: "persist" });
+    node.next = frame;
+    const [runMs, result] = await time(() => node.run({ store }));
+    const written = result.nodes.at(-1)?.rowsWritten ?? 0;
+    if (written !== frame.length)
+      throw new Error(`persist wrote ${written} rows, expected ${frame.length}`);
+    report(
+      `persist      run() ${ms(runMs)} vs raw appender+upsert ${ms(rawMs)}  ratio ${ratio(runMs, rawMs)} (target <= 1.50)  peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`,
+    );
+
+    // read
+    const [rawReadMs, rawRows] = await time(() => rawRead(rawPath));
+    const [readMs, df] = await time(() => node.getDfBetweenDates({}));
+    if (df.length !== rawRows) throw new Error(`read ${df.length} rows, raw read ${rawRows}`);
+    report(
+      `read         getDfBetweenDates ${ms(readMs)} vs raw query ${ms(rawReadMs)}  ratio ${ratio(readMs, rawReadMs)} (target <= 1.50)`,
+    );
+    await store.close();
+
+    // incremental: the same two runs on a big and a small table
+    const incremental = async (label: string, timestamps: number) => {
+      const s = await freshStore(dir, label);
+      const n = new BenchPrices({ label });
+      const chunk = Math.max(1, Math.round(1_000_000 / ASSETS));
+      for (let t = 0; t < timestamps; t += chunk) {
+        n.next = makeFrame(Math.min(chunk, timestamps - t), t);
+        await n.run({ store: s });
+      }
+      n.next = makeFrame(1, timestamps - 1); // already persisted: nothing new
+      const [nothingMs] = await time(() => n.run({ store: s }));
+      n.next = makeFrame(1, timestamps); // one new timestamp x 100 assets
+      const [appendMs, r] = await time(() => n.run({ store: s }));
+      if (r.nodes.at(-1)?.rowsWritten !== ASSETS)
+        throw new Error("append wrote the wrong row count");
+      await s.close();
+      return { nothingMs, appendMs };
+    };
+    const small = await incremental("small", SMALL_TIMESTAMPS);
+    const big = await incremental("big", BIG_TIMESTAMPS);
+    const bigRows = (BIG_TIMESTAMPS * ASSETS).toLocaleString("en");
+    const smallRows = (SMALL_TIMESTAMPS * ASSETS).toLocaleString("en");
+    report(
+      `incremental  nothing new: ${bigRows}-row table ${ms(big.nothingMs)} vs ${smallRows}-row table ${ms(small.nothingMs)}  ratio ${ratio(big.nothingMs, small.nothingMs)} (target <= 1.50)`,
+    );
+    report(
+      `incremental  append 1x${ASSETS}: ${bigRows}-row table ${ms(big.appendMs)} vs ${smallRows}-row table ${ms(small.appendMs)}  ratio ${ratio(big.appendMs, small.appendMs)} (target <= 1.50)`,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

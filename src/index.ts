@@ -1,0 +1,174 @@
+/**
+ * tdag — time-series data products as DataNodes.
+ *
+ * @example
+ * ```ts
+ * import { z } from "zod";
+ * import { DataNode, DataNodeConfiguration, type UpdateContext } from "tdag";
+ *
+ * const Config = DataNodeConfiguration.extend({ mean: z.number() });
+ * class DailyRandomNumber extends DataNode<typeof Config> {
+ *   static override configSchema = Config;
+ *   override update(_: UpdateContext) {
+ *     return [{ time_index: new Date(), random_number: this.config.mean + Math.random() }];
+ *   }
+ * }
+ * const { df } = await new DailyRandomNumber({ mean: 0 }).run();
+ * ```
+ *
+ * The embedded DuckDB store is opened lazily; import `tdag/duckdb` to open one explicitly.
+ */
+
+// config
+export {
+  DataFrequency,
+  DataFrequencySchema,
+  type DataFrequencyValue,
+  DataNodeConfiguration,
+  DataNodeMetaData,
+  RecordDefinition,
+  SourceTableForeignKey,
+} from "./config/data-node-configuration.js";
+export {
+  type DateTimeInput,
+  DateTimeValue,
+  type LuxonLike,
+  zDateTime,
+} from "./config/date-time.js";
+export {
+  type HashMarkers,
+  hashExcluded,
+  hashMarkers,
+  runtimeOnly,
+  updateOnly,
+} from "./config/markers.js";
+export { type ModelIdentity, pythonIdentity, tsIdentity } from "./config/model-identity.js";
+export { parseConfig } from "./config/parse-config.js";
+// engine
+export type {
+  NodeRunSummary,
+  RunOptions,
+  RunResult,
+  UpdateContext,
+} from "./engine/run-engine.js";
+// errors
+export {
+  ConfigError,
+  type ConfigIssue,
+  type FrameIssue,
+  FrameValidationError,
+  GraphError,
+  HashingError,
+  NotFoundError,
+  RunError,
+  StoreError,
+  TdagError,
+  UnknownAssetError,
+} from "./errors.js";
+// frame
+export {
+  DTYPE_TOKENS,
+  type DtypeToken,
+  frameDTypeToToken,
+  isDtypeToken,
+  type NormalizeDtypeOptions,
+  normalizeDtypeToken,
+  tokenToFrameDType,
+} from "./frame/dtype-tokens.js";
+export { type Column, type ColumnStorage, DTYPES, type DType } from "./frame/dtypes.js";
+export {
+  Frame,
+  type FrameInput,
+  type FrameOptions,
+  type FrameRecord,
+  type RecordsOptions,
+  TIME_INDEX,
+  UNIQUE_IDENTIFIER,
+} from "./frame/frame.js";
+export {
+  type InstantLike,
+  MICROS,
+  microsToDate,
+  microsToIso,
+  toEpochMicros,
+} from "./frame/time.js";
+export {
+  frameIssues,
+  isPythonLower,
+  MAX_COLUMN_NAME_LENGTH,
+  type RecordDeclaration,
+  type SafeValidateFrameResult,
+  safeValidateFrame,
+  type ValidateFrameOptions,
+  validateFrame,
+} from "./frame/validate-frame.js";
+// hashing
+export {
+  type ConfigurationHash,
+  type HashOptions,
+  hashConfiguration,
+} from "./hashing/configuration-hash.js";
+export { parsePythonJson } from "./hashing/lexeme-json.js";
+export { currentHashNamespace, disableHashNamespace, hashNamespace } from "./hashing/namespace.js";
+export {
+  type ProjectUidResolver,
+  resolveProjectUid,
+  setProjectUidResolver,
+} from "./hashing/project-uid.js";
+export { PyFloat, PyIntKeyDict, type PyValue, pyFloat } from "./hashing/py-value.js";
+export { pythonJsonDumps } from "./hashing/python-json.js";
+// logging
+export { ConsoleLogger, type LogFields, type Logger, type LogLevel } from "./logger.js";
+// nodes
+export {
+  APIDataNode,
+  type APIDataNodeOptions,
+} from "./node/api-data-node.js";
+export { Asset, type AssetCallOptions } from "./node/asset.js";
+export { DataNode } from "./node/data-node.js";
+export {
+  diffHashes,
+  explainHash,
+  type HashDiff,
+  type HashExplanation,
+} from "./node/explain-hash.js";
+export type { PythonClassIdentity } from "./node/identity.js";
+export type { DataNodeOptions } from "./node/node-options.js";
+export type {
+  DateRangeOptions,
+  DimensionOptions,
+  DimensionRangeInput,
+} from "./node/read-options.js";
+export {
+  type IdentityRange,
+  type IndexProgressCoordinate,
+  type StatisticsDimensionRange,
+  UPDATE_STATISTICS_FIELDS,
+  type UpdateStart,
+  UpdateStatistics,
+  type UpdateStatisticsInit,
+  type UpdateStatisticsJSON,
+} from "./node/update-statistics.js";
+// stores
+export type {
+  AssetFilter,
+  AssetRecord,
+  AssetRegistration,
+  ColumnMetadata,
+  DataStore,
+  DimensionQuery,
+  DimensionRange,
+  ReadQuery,
+  StorageRecord,
+  TableMetadata,
+  TableSchema,
+  TableStatistics,
+  UpdaterRecord,
+} from "./store/data-store.js";
+export {
+  closeStore,
+  configure,
+  getLogger,
+  getStore,
+  type TdagSettings,
+} from "./store/store-registry.js";

@@ -1,0 +1,46 @@
+import type {
+  AssetFilter,
+  AssetRecord,
+  AssetRegistration,
+  DataStore,
+} from "../store/data-store.js";
+import { getStore } from "../store/store-registry.js";
+
+/** Options of asset calls: a store other than the configured one. */
+export interface AssetCallOptions {
+  readonly store?: DataStore;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Assets are the identities of 2-D tables (`[time_index, unique_identifier]`): every
+ * `unique_identifier` a node writes must be a registered asset.
+ *
+ * @example
+ * ```ts
+ * // the seed guide's ensure_assets_exist pattern, in one idempotent call
+ * const assets = await Asset.batchGetOrRegisterCustomAssets(
+ *   ["AAPL", "MSFT"].map((uid) => ({ unique_identifier: uid, snapshot: { name: uid, ticker: uid } })),
+ * );
+ * const existing = await Asset.filter({ unique_identifier__in: ["AAPL"] });
+ * ```
+ */
+export const Asset = {
+  /** Assets matching a DRF-style filter (`unique_identifier__in`, `ticker`, ...). */
+  async filter(filter: AssetFilter, options: AssetCallOptions = {}): Promise<AssetRecord[]> {
+    const store = options.store ?? (await getStore());
+    return store.filterAssets(filter, options.signal ? { signal: options.signal } : {});
+  },
+
+  /**
+   * Registers the given assets, keyed by `unique_identifier`, and returns all of them in request
+   * order (those that already existed included). Calling it twice registers nothing new.
+   */
+  async batchGetOrRegisterCustomAssets(
+    assets: readonly AssetRegistration[],
+    options: AssetCallOptions = {},
+  ): Promise<AssetRecord[]> {
+    const store = options.store ?? (await getStore());
+    return store.batchGetOrRegisterAssets(assets, options.signal ? { signal: options.signal } : {});
+  },
+} as const;

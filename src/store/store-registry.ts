@@ -1,0 +1,100 @@
+import { TdagError } from "../errors.js";
+import { ConsoleLogger, type Logger } from "../logger.js";
+import type { DataStore } from "./data-store.js";
+
+/** Which store `getStore()` opens when none was configured. */
+export type StoreKind = "duckdb";
+
+/** Global settings; every field is optional and only the given ones change. */
+export interface TdagSettings {
+  /** A store instance, or the kind to open lazily (default: `TDAG_STORE` env, else `"duckdb"`). */
+  readonly store?: DataStore | StoreKind;
+  /** DuckDB file for the embedded store (default: `TDAG_DUCKDB_PATH`, else `.tdag/tdag.duckdb`). */
+  readonly duckdbPath?: string;
+  /** Where tdag logs (default: a console logger on stderr at `TDAG_LOG_LEVEL`). */
+  readonly logger?: Logger;
+}
+
+interface State {
+  store: DataStore | null;
+  opening: Promise<DataStore> | null;
+  kind: StoreKind | null;
+  duckdbPath: string | undefined;
+  logger: Logger;
+}
+
+const state: State = {
+  store: null,
+  opening: null,
+  kind: null,
+  duckdbPath: undefined,
+  logger: new ConsoleLogger(),
+};
+
+/**
+ * Sets the store and logger used by every node that is not given one explicitly.
+ *
+ * @example
+ * ```ts
+ * import { configure } from "tdag";
+ * import { DuckDBStore } from "tdag/duckdb";
+ * configure({ store: await DuckDBStore.open({ path: "data/prices.duckdb" }) });
+ * ```
+ */
+export function configure(settings: TdagSettings): void {
+  if (settings.logger) state.logger = settings.logger;
+  if (settings.duckdbPath !== undefined) state.duckdbPath = settings.duckdbPath;
+  if (settings.store !== undefined) {
+    if (typeof settings.store === "string") {
+      state.kind = settings.store;
+      state.store = null;
+    } else {
+      state.store = settings.store;
+    }
+    state.opening = null;
+  }
+}
+
+/** The configured logger. */
+export function getLogger(): Logger {
+  return state.logger;
+}
+
+function resolveKind(): StoreKind {
+  if (state.kind) return state.kind;
+  const fromEnv = (process.env.TDAG_STORE ?? "duckdb").trim().toLowerCase();
+  if (fromEnv === "duckdb" || fromEnv === "") return "duckdb";
+  throw new TdagError(
+    "store_unavailable",
+    `TDAG_STORE=${fromEnv} is not a store this version of tdag can open; use TDAG_STORE=duckdb (the embedded store) or configure({ store }) with a DataStore instance`,
+  );
+}
+
+/**
+ * The store nodes use by default: the configured instance, or the embedded DuckDB store opened
+ * on first use (imported lazily, so users of other stores never load the native binary).
+ */
+export async function getStore(): Promise<DataStore> {
+  if (state.store) return state.store;
+  if (!state.opening) {
+    resolveKind();
+    const path = state.duckdbPath;
+    state.opening = import("./duckdb/index.js").then(async ({ DuckDBStore }) => {
+      const store = await DuckDBStore.open(path === undefined ? {} : { path });
+      state.store = store;
+      return store;
+    });
+    state.opening.catch(() => {
+      state.opening = null;
+    });
+  }
+  return state.opening;
+}
+
+/** Closes the default store (if one was opened) and forgets it. */
+export async function closeStore(): Promise<void> {
+  const store = state.store ?? (state.opening ? await state.opening.catch(() => null) : null);
+  state.store = null;
+  state.opening = null;
+  if (store) await store.close();
+}
