@@ -290,11 +290,14 @@ function schemaOf(frame: Frame): TableSchema {
 function countIdentities(frame: Frame): number {
   const dims = frame.identityDimensions;
   if (dims.length === 0) return frame.length > 0 ? 1 : 0;
-  const columns = dims.map((d) => frame.column(d) as ArrayLike<unknown>);
-  const seen = new Set<string>();
-  for (let i = 0; i < frame.length; i++) {
-    seen.add(columns.map((c) => String(c[i])).join("\u0000"));
+  const seen = new Set<unknown>();
+  if (dims.length === 1) {
+    const values = frame.column(dims[0]!) as ArrayLike<unknown>;
+    for (let i = 0; i < values.length; i++) seen.add(values[i]);
+    return seen.size;
   }
+  const columns = dims.map((d) => frame.column(d) as ArrayLike<unknown>);
+  for (let i = 0; i < frame.length; i++) seen.add(columns.map((c) => String(c[i])).join("\u0000"));
   return seen.size;
 }
 
@@ -348,6 +351,7 @@ async function updateNode(
   const run = await store.openRun(updater.uid, signalOpt);
   const fields: LogFields = { update_hash: node.updateHash };
   let rowsWritten = 0;
+  let identities = 0;
   let frame = Frame.empty();
   let status: NodeRunSummary["status"] = "nothing_new";
   let failure: unknown = null;
@@ -411,10 +415,11 @@ async function updateNode(
             written.statistics,
           ).withFallbackDate(node.getOffsetStart());
           const window = timeWindow(validated);
+          identities = countIdentities(validated);
           log.info("wrote rows", {
             ...fields,
             rows: rowsWritten,
-            identities: countIdentities(validated),
+            identities,
             window: window
               ? `${window.start.toISOString()} .. ${window.end.toISOString()}`
               : undefined,
@@ -456,7 +461,7 @@ async function updateNode(
       status,
       rowsWritten,
       window: timeWindow(frame),
-      identities: countIdentities(frame),
+      identities,
       durationMs,
     },
   };

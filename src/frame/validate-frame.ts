@@ -203,23 +203,91 @@ function checkNullIndexValues(frame: Frame, issues: FrameIssue[]): void {
   }
 }
 
+/** The coordinate (identity values) of a row as a Map key, or null when a value is null. */
+function coordinateKey(dims: readonly Column[], i: number): unknown {
+  if (dims.length === 0) return "";
+  if (dims.length === 1) return cellValue(dims[0]!, i);
+  const cells = dims.map((column) => cellValue(column, i));
+  return cells.some((cell) => cell === null) ? null : JSON.stringify(cells);
+}
+
+/**
+ * Fast test for a repeated index key: rows are grouped by coordinate with a counting sort, and a
+ * group needs sorting only when its instants are not already strictly increasing. Linear on the
+ * usual time-ordered frames.
+ */
+function hasDuplicateIndex(frame: Frame, dims: readonly Column[]): boolean {
+  const n = frame.length;
+  const time = frame.time;
+  const ids = new Int32Array(n);
+  const idOf = new Map<unknown, number>();
+  for (let i = 0; i < n; i++) {
+    const key = coordinateKey(dims, i);
+    if (key === null || Number.isNaN(time[i]!)) {
+      ids[i] = -1;
+      continue;
+    }
+    let id = idOf.get(key);
+    if (id === undefined) {
+      id = idOf.size;
+      idOf.set(key, id);
+    }
+    ids[i] = id;
+  }
+  const starts = new Int32Array(idOf.size + 1);
+  for (let i = 0; i < n; i++) if (ids[i]! >= 0) starts[ids[i]! + 1]!++;
+  for (let k = 0; k < idOf.size; k++) starts[k + 1]! += starts[k]!;
+  const grouped = new Float64Array(starts[idOf.size]!);
+  const fill = starts.slice(0, idOf.size);
+  for (let i = 0; i < n; i++) {
+    const id = ids[i]!;
+    if (id >= 0) grouped[fill[id]!++] = time[i]!;
+  }
+  for (let k = 0; k < idOf.size; k++) {
+    let group = grouped.subarray(starts[k]!, starts[k + 1]!);
+    let sorted = true;
+    for (let j = 1; j < group.length; j++) {
+      if (group[j]! <= group[j - 1]!) {
+        sorted = false;
+        break;
+      }
+    }
+    if (sorted) continue;
+    group = group.slice().sort();
+    for (let j = 1; j < group.length; j++) if (group[j] === group[j - 1]) return true;
+  }
+  return false;
+}
+
 function checkDuplicateIndex(frame: Frame, issues: FrameIssue[]): void {
-  const columns = frame.indexNames.map((name) => frame.getColumn(name));
-  const firstSeen = new Map<string, number>();
+  const time = frame.time;
+  const dims = frame.identityDimensions.map((name) => frame.getColumn(name));
+  if (!hasDuplicateIndex(frame, dims)) return;
+  // Slow path, only when a duplicate exists: find every repeated row and its first occurrence.
+  const seen = new Map<unknown, Map<number, number>>();
   const rows = new RowList();
   let example = "";
   for (let i = 0; i < frame.length; i++) {
-    const cells = columns.map((column) => cellValue(column, i));
-    if (cells.some((cell) => cell === null)) continue; // reported as null_index_value
-    const key = JSON.stringify(cells);
-    const first = firstSeen.get(key);
+    const t = time[i]!;
+    if (Number.isNaN(t)) continue; // reported as null_index_value
+    const coordinate = coordinateKey(dims, i);
+    if (coordinate === null) continue; // reported as null_index_value
+    let times = seen.get(coordinate);
+    if (!times) {
+      times = new Map();
+      seen.set(coordinate, times);
+    }
+    const first = times.get(t);
     if (first === undefined) {
-      firstSeen.set(key, i);
+      times.set(t, i);
       continue;
     }
     if (rows.count === 0) {
       const shownKey = frame.indexNames
-        .map((name, c) => `${name}=${showValue(cells[c], columns[c]!.dtype)}`)
+        .map((name) => {
+          const column = frame.getColumn(name);
+          return `${name}=${showValue(cellValue(column, i), column.dtype)}`;
+        })
         .join(", ");
       example = `row ${i} repeats row ${first} at (${shownKey})`;
     }
