@@ -19,6 +19,7 @@ import {
   type AssetRecord,
   DataNode,
   DataNodeConfiguration,
+  type Frame,
   type FrameRecord,
   MICROS,
   type TableMetadata,
@@ -60,6 +61,17 @@ export function seededNormal(seed: string): number {
 function firstMissingDay(stats: UpdateContext["updateStatistics"]): Date | null {
   const start = stats.getUpdateStart({ stepMicros: MICROS.day });
   return start.startDate;
+}
+
+/** Upstream random numbers plus N(mean, std) noise seeded by (updater, day). */
+function addNoise(upstream: Frame, seed: string, mean: number, std: number): FrameRecord[] {
+  return upstream.toRecords().map((row) => ({
+    time_index: row.time_index,
+    random_number:
+      (row.random_number as number) +
+      mean +
+      std * seededNormal(`${seed}|${(row.time_index as Date).toISOString()}`),
+  }));
 }
 
 // ------------------------------------------------------------------ DailyRandomNumber
@@ -137,16 +149,8 @@ export class DailyRandomAddition extends DataNode<typeof RandomAdditionConfig> {
       startDate: start,
       endDate: today(),
     });
-    const noise = upstream.toRecords();
-    logger.info("read upstream", { rows: noise.length });
-    return noise.map((row) => ({
-      time_index: row.time_index,
-      random_number:
-        (row.random_number as number) +
-        this.config.mean +
-        this.config.std *
-          seededNormal(`${this.updateHash}|${(row.time_index as Date).toISOString()}`),
-    }));
+    logger.info("read upstream", { rows: upstream.length });
+    return addNoise(upstream, this.updateHash, this.config.mean, this.config.std);
   }
 }
 
@@ -181,14 +185,7 @@ export class DailyRandomAdditionAPI extends DataNode<typeof RandomAdditionAPICon
       startDate: start,
       greatOrEqual: true,
     });
-    return upstream.toRecords().map((row) => ({
-      time_index: row.time_index,
-      random_number:
-        (row.random_number as number) +
-        this.config.mean +
-        this.config.std *
-          seededNormal(`${this.updateHash}|${(row.time_index as Date).toISOString()}`),
-    }));
+    return addNoise(upstream, this.updateHash, this.config.mean, this.config.std);
   }
 }
 
