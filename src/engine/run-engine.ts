@@ -70,7 +70,10 @@ export interface RunOptions {
   readonly store?: DataStore;
   /** How many independent nodes may update at once (default 4). */
   readonly concurrency?: number;
-  /** Resolve with `{ error }` instead of rejecting when a node fails (default false). */
+  /**
+   * Reject with a `RunError` when a node fails (default true); `false` resolves `{ error }`
+   * instead.
+   */
   readonly throwOnError?: boolean;
 }
 
@@ -226,6 +229,19 @@ export async function runGraph(
     }
   }
 
+  if (outcome.failed) {
+    // The failed node threw before returning a summary: report it, so `throwOnError: false`
+    // callers see which node failed and why.
+    const vertex = graph.find((v) => v.key === outcome.failed!.key);
+    if (vertex && !isApi(vertex.value)) {
+      const node = vertex.value;
+      summaries.set(vertex.key, {
+        ...emptySummary(node.nodeName, node.updateHash, node.storageHash, "failed"),
+        error: errorMessage(outcome.failed.error),
+      });
+    }
+  }
+
   const nodes = toRun.map((v) => summaries.get(v.key)).filter((s): s is NodeRunSummary => !!s);
   let error: RunError | false = false;
   if (outcome.failed) {
@@ -234,7 +250,9 @@ export async function runGraph(
       cause instanceof RunError
         ? cause
         : new RunError(`run failed: ${errorMessage(cause)}`, describe(root).key, cause);
-  } else if (options.signal?.aborted) {
+  } else if (options.signal?.aborted && outcome.skipped.length > 0) {
+    // An abort that lands after every node finished (e.g. during the last commit) cancelled
+    // nothing: the data and the run records are complete, so the run is not reported aborted.
     error = new RunError("run aborted", describe(root).key, options.signal.reason, "run_aborted");
   }
   if (error && options.throwOnError !== false) throw error;
@@ -362,9 +380,8 @@ async function updateNode(
     } else {
       const storage =
         (await store.findStorage({ uid: registeredStorage.uid }, signalOpt)) ?? registeredStorage;
-      let statistics = UpdateStatistics.fromTableStatistics(run.statistics).withFallbackDate(
-        node.getOffsetStart(),
-      );
+      const persisted = UpdateStatistics.fromTableStatistics(run.statistics);
+      let statistics = persisted.withFallbackDate(node.getOffsetStart());
       const assets = await node.getAssetList();
       if (assets) statistics = statistics.withAssetList([...assets]);
       statistics = node.prepareUpdateStatistics(statistics);
@@ -388,7 +405,11 @@ async function updateNode(
       if (returned.length === 0) {
         log.info("update() returned no rows: nothing new", fields);
       } else {
-        const fresh = statistics.filterFrameByLatestValue(returned);
+        // Filter by what is persisted, not by the (scoped, possibly user-prepared) statistics
+        // handed to update(): a fallback date given to unseen identities (e.g. by
+        // `updateIdentityScope` in `prepareUpdateStatistics`) is not a watermark, and must not
+        // drop the first-run row at offset_start.
+        const fresh = persisted.filterFrameByLatestValue(returned);
         if (fresh.length < returned.length) {
           log.info("dropped rows at or below the persisted watermark", {
             ...fields,
