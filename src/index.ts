@@ -65,6 +65,32 @@ export {
   TdagError,
   UnknownAssetError,
 } from "./errors.js";
+// filters
+export {
+  and_,
+  type ConditionNode,
+  DataNodeStorage,
+  F,
+  FILTER_OPS,
+  FilterError,
+  type FilterErrorCode,
+  type FilterNode,
+  type FilterOp,
+  type FilterPagingOptions,
+  type FilterReadOptions,
+  type FilterResult,
+  type GroupNode,
+  type JoinSpec,
+  type JoinSpecInput,
+  type JoinType,
+  or_,
+  parseFilter,
+  SearchRequest,
+  type SearchRequestInput,
+  toWireJson,
+  toWirePayload,
+  type WireSearchRequest,
+} from "./filters/index.js";
 // frame
 export {
   DTYPE_TOKENS,
@@ -149,6 +175,25 @@ export {
   type UpdateStatisticsInit,
   type UpdateStatisticsJSON,
 } from "./node/update-statistics.js";
+// search
+export {
+  createHashedEmbedder,
+  HASHED_EMBEDDING_DIMENSION,
+  HASHED_EMBEDDING_MODEL,
+  hashedEmbedding,
+} from "./search/hashed-embedder.js";
+export { cosineSimilarity } from "./search/ranking.js";
+export { configureSearch } from "./search/search-config.js";
+export { SearchError, type SearchErrorCode } from "./search/search-error.js";
+export type {
+  ColumnSearchOptions,
+  DescriptionSearchOptions,
+  Embedder,
+  SearchHit,
+  SearchSettings,
+  StorageSearchFilters,
+} from "./search/search-types.js";
+export { trigramSimilarity, wordSimilarity } from "./search/trigram.js";
 // stores
 export type {
   AssetFilter,

@@ -1,5 +1,19 @@
+import type { FilterResult } from "../filters/filter-result.js";
+import type { SearchRequest } from "../filters/search-request.js";
 import type { DType } from "../frame/dtypes.js";
 import type { Frame } from "../frame/frame.js";
+import type {
+  ColumnSearchOptions,
+  DescriptionSearchOptions,
+  SearchHit,
+} from "../search/search-types.js";
+
+export type {
+  ColumnSearchOptions,
+  DescriptionSearchOptions,
+  SearchHit,
+  StorageSearchFilters,
+} from "../search/search-types.js";
 
 /**
  * The contract between the run engine and a persistence backend. The engine never knows which
@@ -108,6 +122,36 @@ export interface DataStore {
     uniqueIdentifiers: readonly string[],
     options?: CallOptions,
   ): Promise<string[]>;
+
+  /**
+   * One page of a structured read (protocol section 3, `get-data-from-filter`): the base table
+   * by hash or published identifier, optional joins, a filter, `limit`/`offset`. Columns come
+   * back as the platform names them (unprefixed index, `base__col`, `<join>__col`) with the
+   * tables' dtypes; `nextOffset` is `null` on the last page. Invalid fields or joins throw a
+   * `FilterError`; an unknown storage a `NotFoundError`.
+   */
+  getDataFromFilter(request: SearchRequest, options?: CallOptions): Promise<FilterResult>;
+
+  /**
+   * Published tables ranked for a natural-language query (the platform's `description-search`):
+   * pg_trgm-style trigram similarity of `query` to each table's indexed search document,
+   * blended with the cosine similarity of their embeddings (`w_trgm * trgm + w_emb * emb` over
+   * the `trigram_k` best by trigram and the `embed_k` best by embedding). `query` is trimmed and
+   * must be non-empty; bad options or unknown filter keys throw a `SearchError` before any work.
+   */
+  descriptionSearch(query: string, options?: DescriptionSearchOptions): Promise<SearchHit[]>;
+  /**
+   * Tables having a column whose name, label or description matches `query` (the platform's
+   * `column-search`): exact name matches first, then by trigram similarity.
+   */
+  columnSearch(query: string, options?: ColumnSearchOptions): Promise<SearchHit[]>;
+  /**
+   * Rebuilds a storage's search document from its current table and column metadata, class and
+   * configuration, and re-embeds it (`refresh-table-search-index`). Unknown uid: `NotFoundError`.
+   */
+  refreshTableSearchIndex(storageUid: string, options?: CallOptions): Promise<void>;
+  /** Every published table identifier of the organisation, sorted. */
+  orgUniqueIdentifiers(options?: CallOptions): Promise<string[]>;
 
   /** Releases connections and file locks. */
   close(): Promise<void>;

@@ -81,6 +81,17 @@ export const METADATA_DDL: readonly string[] = [
     max_micros BIGINT NOT NULL,
     PRIMARY KEY (storage_uid, coordinate)
   )`,
+  // The description-search index (duckdb-search.ts): one search document per storage, its
+  // vector as JSON text, the embedding model that made it, and which metadata it includes.
+  `CREATE TABLE IF NOT EXISTS tdag_search_index (
+    storage_uid VARCHAR PRIMARY KEY,
+    document VARCHAR NOT NULL,
+    embedding_model VARCHAR NOT NULL,
+    embedding VARCHAR NOT NULL,
+    table_metadata_indexed BOOLEAN NOT NULL,
+    column_metadata_indexed BOOLEAN NOT NULL,
+    indexed_at TIMESTAMPTZ NOT NULL
+  )`,
 ];
 
 /** The DuckDB column type of a dtype (json falls back to VARCHAR holding JSON text). */

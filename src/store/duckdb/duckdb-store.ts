@@ -9,8 +9,19 @@ import {
   VARCHAR,
 } from "@duckdb/node-api";
 import { NotFoundError, StoreError } from "../../errors.js";
+import type { FilterResult } from "../../filters/filter-result.js";
+import type { SearchRequest } from "../../filters/search-request.js";
 import type { DType } from "../../frame/dtypes.js";
 import { Frame } from "../../frame/frame.js";
+import { rankColumnSearch, rankDescriptionSearch } from "../../search/local-search.js";
+import { checkEmbeddingModel, checkSettings, resolveEmbedder } from "../../search/search-config.js";
+import { parseColumnSearch, parseDescriptionSearch } from "../../search/search-options.js";
+import type {
+  ColumnSearchOptions,
+  DescriptionSearchOptions,
+  SearchHit,
+  SearchSettings,
+} from "../../search/search-types.js";
 import type {
   AssetFilter,
   AssetRecord,
@@ -44,6 +55,7 @@ import {
   resolveDuckDBPath,
 } from "./duckdb-config.js";
 import { lockError, wrapDuckDBError } from "./duckdb-errors.js";
+import { runFilterRequest } from "./duckdb-filter.js";
 import { appendFrame, frameFromResult, type TypedColumn } from "./duckdb-frame-io.js";
 import {
   checkSchema,
@@ -56,6 +68,15 @@ import {
   sqlType,
   stagingType,
 } from "./duckdb-schema.js";
+import {
+  autoIndexRow,
+  buildIndexRow,
+  loadColumnTables,
+  loadIndexedTables,
+  publishedIdentifiers,
+  type SearchSqlContext,
+  writeIndexRow,
+} from "./duckdb-search.js";
 import {
   type CompiledQuery,
   compileDeleteWhere,
@@ -130,6 +151,7 @@ export class DuckDBStore implements DataStore {
   private readonly tables = new Map<string, TableInfo>();
   private tablesVersion = 0;
   private closed = false;
+  private searchSettings: SearchSettings = {};
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -523,7 +545,7 @@ export class DuckDBStore implements DataStore {
     options?: CallOptions,
   ): Promise<StorageRecord> {
     return this.write(options, async () => {
-      await this.requireStorage(this.writer, storageUid);
+      const storage = await this.requireStorage(this.writer, storageUid);
       const sets: string[] = [];
       const values: DuckDBValue[] = [storageUid];
       const set = (column: string, value: string | null) => {
@@ -564,13 +586,26 @@ export class DuckDBStore implements DataStore {
         }
         set("data_frequency_id", f);
       }
-      if (sets.length > 0) {
-        await this.exec(
-          this.writer,
-          `UPDATE tdag_storages SET ${sets.join(", ")} WHERE uid = $1`,
-          values,
-        );
-      }
+      // The first table metadata is indexed for search with it (embedded before any write).
+      const indexRow =
+        sets.length === 0
+          ? null
+          : await autoIndexRow(
+              this.searchContext(this.writer),
+              storage,
+              { kind: "table", metadata },
+              resolveEmbedder(this.searchSettings),
+            );
+      await this.transaction(async () => {
+        if (sets.length > 0) {
+          await this.exec(
+            this.writer,
+            `UPDATE tdag_storages SET ${sets.join(", ")} WHERE uid = $1`,
+            values,
+          );
+        }
+        if (indexRow) await writeIndexRow(this.searchContext(this.writer), indexRow);
+      });
       return (await this.storageBy(this.writer, "uid", storageUid))!;
     });
   }
@@ -581,7 +616,14 @@ export class DuckDBStore implements DataStore {
     options?: CallOptions,
   ): Promise<void> {
     await this.write(options, async () => {
-      await this.requireStorage(this.writer, storageUid);
+      const storage = await this.requireStorage(this.writer, storageUid);
+      // The first column metadata is indexed for search with it (embedded before any write).
+      const indexRow = await autoIndexRow(
+        this.searchContext(this.writer),
+        storage,
+        { kind: "columns", columns },
+        resolveEmbedder(this.searchSettings),
+      );
       await this.transaction(async () => {
         await this.exec(this.writer, "DELETE FROM tdag_column_metadata WHERE storage_uid = $1", [
           storageUid,
@@ -594,6 +636,7 @@ export class DuckDBStore implements DataStore {
             [storageUid, c.columnName, c.dtype, c.label, c.description],
           );
         }
+        if (indexRow) await writeIndexRow(this.searchContext(this.writer), indexRow);
       });
     });
   }
@@ -703,6 +746,73 @@ export class DuckDBStore implements DataStore {
       const known = new Set(rows.map((r) => r["unique_identifier"] as string));
       return wanted.filter((id) => !known.has(id));
     });
+  }
+
+  // ---------------------------------------------------------------- filtered reads
+
+  async getDataFromFilter(request: SearchRequest, options?: CallOptions): Promise<FilterResult> {
+    return this.read(options, () =>
+      runFilterRequest(request, {
+        storage: (column, value) => this.storageBy(this.reader, column, value),
+        query: (sql, params) => this.exec(this.reader, sql, params),
+      }),
+    );
+  }
+
+  // ---------------------------------------------------------------- search
+
+  /**
+   * Sets this store's search embedder, overriding the global `configureSearch`. `{}` falls back
+   * to the global setting (by default the lexical hashed n-gram embedder).
+   *
+   * @example
+   * ```ts
+   * store.configureSearch({ embedder: (text) => model.embed(text), embeddingModel: "my-model" });
+   * ```
+   */
+  configureSearch(settings: SearchSettings): void {
+    this.searchSettings = checkSettings(settings);
+  }
+
+  async descriptionSearch(query: string, options?: DescriptionSearchOptions): Promise<SearchHit[]> {
+    const request = parseDescriptionSearch(query, options);
+    const embedder = resolveEmbedder(this.searchSettings);
+    checkEmbeddingModel(request.embeddingModel, embedder);
+    const tables = await this.read(options, () =>
+      loadIndexedTables(this.searchContext(this.reader), request.filters),
+    );
+    return rankDescriptionSearch(request, tables, embedder);
+  }
+
+  async columnSearch(query: string, options?: ColumnSearchOptions): Promise<SearchHit[]> {
+    const request = parseColumnSearch(query, options);
+    const tables = await this.read(options, () =>
+      loadColumnTables(this.searchContext(this.reader), request.filters),
+    );
+    return rankColumnSearch(request, tables);
+  }
+
+  async refreshTableSearchIndex(storageUid: string, options?: CallOptions): Promise<void> {
+    const embedder = resolveEmbedder(this.searchSettings);
+    await this.write(options, async () => {
+      const storage = await this.requireStorage(this.writer, storageUid);
+      const ctx = this.searchContext(this.writer);
+      await writeIndexRow(ctx, await buildIndexRow(ctx, storage, embedder));
+    });
+  }
+
+  async orgUniqueIdentifiers(options?: CallOptions): Promise<string[]> {
+    return this.read(options, () => publishedIdentifiers(this.searchContext(this.reader)));
+  }
+
+  private searchContext(conn: DuckDBConnection): SearchSqlContext {
+    return {
+      rows: (sql, params) => this.rows(conn, sql, params),
+      storages: async () =>
+        (await this.rows(conn, `${STORAGE_SELECT} ORDER BY created_at, storage_hash`, [])).map(
+          toStorageRecord,
+        ),
+    };
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,30 @@
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll } from "vitest";
+import type { DataStore } from "../../src/store/data-store.js";
+import { DuckDBStore } from "../../src/store/duckdb/index.js";
+
+/**
+ * The store factory the conformance suites take, for the embedded store: a fresh DuckDB file
+ * per test (real DuckDB, real file, no fakes) under a temporary directory removed after the file.
+ */
+export function duckdbStoreFactory(
+  label: string,
+): () => Promise<{ store: DataStore; cleanup(): Promise<void> }> {
+  const root = mkdtempSync(join(tmpdir(), `tdag-${label}-`));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  return async () => {
+    const path = join(root, `${randomUUID()}.duckdb`);
+    const store = await DuckDBStore.open({ path });
+    return {
+      store,
+      async cleanup() {
+        await store.close();
+        rmSync(path, { force: true });
+        rmSync(`${path}.wal`, { force: true });
+      },
+    };
+  };
+}
