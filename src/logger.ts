@@ -21,53 +21,80 @@ export interface Logger {
   error(message: string, fields?: LogFields): void;
 }
 
+/** Folds a multi-line text into one line (`a; b`), so every event stays one log line. */
+function fold(text: string): string {
+  if (!text.includes("\n")) return text;
+  return text
+    .split("\n")
+    .map((part) => part.trim())
+    .filter((part) => part !== "")
+    .join("; ");
+}
+
 function formatFields(fields: LogFields | undefined): string {
   if (!fields) return "";
   const parts = Object.entries(fields)
     .filter(([, v]) => v !== undefined)
-    .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`);
+    .map(([k, v]) => `${k}=${fold(typeof v === "string" ? v : JSON.stringify(v))}`);
   return parts.length > 0 ? ` ${parts.join(" ")}` : "";
 }
 
+/** Options of {@link ConsoleLogger}. */
+export interface ConsoleLoggerOptions {
+  /** Prefix of every line (default `tdag`). */
+  readonly scope?: string;
+  /** Where lines go (default: stderr). */
+  readonly write?: (line: string) => void;
+  /** Drops the events for which it returns true. */
+  readonly skip?: (level: LogLevel, message: string) => boolean;
+}
+
 /**
- * The default logger: one line per event on stderr, filtered by level (`TDAG_LOG_LEVEL`,
- * default `info`).
+ * The default logger: one line per event on stderr (multi-line messages folded), filtered by
+ * level (`TDAG_LOG_LEVEL`, default `info`).
+ *
+ * @example
+ * ```ts
+ * configure({ logger: new ConsoleLogger("warn") });
+ * ```
  */
 export class ConsoleLogger implements Logger {
-  private readonly threshold: number;
+  private readonly level: LogLevel;
+  private readonly options: ConsoleLoggerOptions;
 
   constructor(
     level: LogLevel = (process.env.TDAG_LOG_LEVEL as LogLevel | undefined) ?? "info",
-    private readonly scope = "tdag",
+    options: ConsoleLoggerOptions | string = {},
   ) {
-    this.threshold = ORDER[level] ?? ORDER.info;
+    this.level = level in ORDER ? level : "info";
+    this.options = typeof options === "string" ? { scope: options } : options;
   }
 
-  /** A logger with the same level whose lines are prefixed by `scope`. */
+  /** A logger with the same level and output whose lines are prefixed by `scope`. */
   child(scope: string): ConsoleLogger {
-    const level = (Object.keys(ORDER) as LogLevel[]).find((l) => ORDER[l] === this.threshold);
-    return new ConsoleLogger(level ?? "info", scope);
+    return new ConsoleLogger(this.level, { ...this.options, scope });
   }
 
-  private write(level: LogLevel, message: string, fields?: LogFields): void {
-    if (ORDER[level] < this.threshold) return;
+  private writeLine(level: LogLevel, message: string, fields?: LogFields): void {
+    if (ORDER[level] < ORDER[this.level]) return;
+    if (this.options.skip?.(level, message)) return;
     const time = new Date().toISOString().slice(11, 19);
-    process.stderr.write(
-      `${time} ${level.toUpperCase().padEnd(5)} [${this.scope}] ${message}${formatFields(fields)}\n`,
-    );
+    const line = `${time} ${level.toUpperCase().padEnd(5)} [${this.options.scope ?? "tdag"}] ${fold(message)}${formatFields(fields)}\n`;
+    if (this.options.write) this.options.write(line);
+    else process.stderr.write(line);
   }
 
   debug(message: string, fields?: LogFields): void {
-    this.write("debug", message, fields);
+    this.writeLine("debug", message, fields);
   }
   info(message: string, fields?: LogFields): void {
-    this.write("info", message, fields);
+    this.writeLine("info", message, fields);
   }
   warn(message: string, fields?: LogFields): void {
-    this.write("warn", message, fields);
+    this.writeLine("warn", message, fields);
   }
   error(message: string, fields?: LogFields): void {
-    this.write("error", message, fields);
+    this.writeLine("error", message, fields);
   }
 }
 
