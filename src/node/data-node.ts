@@ -14,7 +14,7 @@ import {
   type UpdateContext,
 } from "../engine/run-engine.js";
 import { TdagError } from "../errors.js";
-import type { Frame, FrameInput } from "../frame/frame.js";
+import { Frame, type FrameInput } from "../frame/frame.js";
 import { DATA_NODE_BRAND } from "../hashing/brands.js";
 import { hashNamespace } from "../hashing/namespace.js";
 import { resolveProjectUid } from "../hashing/project-uid.js";
@@ -287,32 +287,36 @@ export abstract class DataNode<S extends z.ZodObject = typeof DataNodeConfigurat
    */
   async getDfBetweenDates(options: DateRangeOptions = {}): Promise<Frame> {
     const store = await this.getStore();
-    return readBetweenDates(store, await this.requireStorage(store), options);
+    const storage = await this.findStorage(store);
+    return storage ? readBetweenDates(store, storage, options) : Frame.empty();
   }
 
-  /** The latest row of every coordinate of this node's table. */
+  /** The latest row of every coordinate of this node's table (empty when never written). */
   async getLastObservation(options: DimensionOptions = {}): Promise<Frame> {
     const store = await this.getStore();
-    return readLastObservation(store, await this.requireStorage(store), options);
+    const storage = await this.findStorage(store);
+    return storage ? readLastObservation(store, storage, options) : Frame.empty();
   }
 
-  /** Statistics of this node's table as the store reports them. */
+  /** Statistics of this node's table as the store reports them (all null when never written). */
   async getTableStatistics(): Promise<TableStatistics> {
     const store = await this.getStore();
-    return store.getTableStatistics((await this.requireStorage(store)).uid);
+    const storage = await this.findStorage(store);
+    if (!storage) {
+      return {
+        globalIndexProgress: null,
+        indexProgress: null,
+        indexMin: null,
+        multiIndexColumnStats: null,
+        rowCount: null,
+      };
+    }
+    return store.getTableStatistics(storage.uid);
   }
 
-  private async requireStorage(store: DataStore): Promise<StorageRecord> {
-    const storage = await store.findStorage({ storageHash: this.storageHash });
-    if (storage) return storage;
-    // Never run: register the storage so reads see an empty table with this node's identity.
-    return store.registerStorage({
-      storageHash: this.storageHash,
-      namespace: this.hashNamespace || null,
-      buildConfiguration: this.buildConfiguration,
-      sourceClassName: this.nodeName,
-      openToPublic: this.getOpenToPublic(),
-    });
+  /** This node's storage, or null before its first run (reads never create anything). */
+  private findStorage(store: DataStore): Promise<StorageRecord | null> {
+    return store.findStorage({ storageHash: this.storageHash });
   }
 
   /** The store this node reads and writes: the one bound by `run({ store })`, else the configured one. */
