@@ -18,6 +18,7 @@ import { planCommand } from "./commands/plan.js";
 import { refreshSearchIndexCommand } from "./commands/refresh-search-index.js";
 import { runCommand } from "./commands/run.js";
 import { searchCommand } from "./commands/search.js";
+import { serveCommand } from "./commands/serve.js";
 import { showCommand } from "./commands/show.js";
 import { EXIT, type ExitCode, errorCode, exitCodeFor, oneLine, usageError } from "./errors.js";
 import { type Output, toJson } from "./format.js";
@@ -33,6 +34,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   orgUniqueIdentifiersCommand,
   refreshSearchIndexCommand,
   showCommand,
+  serveCommand,
 ];
 
 /** Command groups: `tdag data-node <sub>` (`data_node` is accepted, as the platform CLI does). */
