@@ -6,7 +6,11 @@
  * 2. runs them "three days ago", prints what each node wrote, and reads the tables back;
  * 3. runs them again the same day (nothing new), then "today" (only the three new days).
  *
- * Flags: `--verbose` shows tdag's own log lines; `--keep` keeps the database file.
+ * Flags: `--verbose` shows tdag's own log lines; `--keep` keeps the database file; `--remote`
+ * runs the same demo through the platform REST protocol: a local platform server (the one of
+ * `tdag serve`) starts in-process on 127.0.0.1 over the DuckDB file, and the environment
+ * (`TDAG_STORE=remote`, `MAINSEQUENCE_ENDPOINT`, the token, `MAIN_SEQUENCE_PROJECT_UID`) points
+ * tdag at it, exactly as a user points a project at the platform.
  */
 import { existsSync, rmSync } from "node:fs";
 import { resolve } from "node:path";
@@ -32,6 +36,10 @@ for (const suffix of ["", ".wal"]) {
   if (existsSync(dbPath + suffix)) rmSync(dbPath + suffix);
 }
 configure({ duckdbPath: dbPath, logger: new ConsoleLogger(verbose ? "info" : "warn") });
+const server = process.argv.includes("--remote")
+  ? await import("../src/server/platform-server.js").then((m) => m.startPlatformServer({ dbPath }))
+  : null;
+if (server) Object.assign(process.env, server.env);
 
 const DAY = 86_400_000;
 const isoDay = (d: Date) => d.toISOString().slice(0, 10);
@@ -121,6 +129,7 @@ async function runAll(label: string): Promise<void> {
 
 process.env.TDAG_EXAMPLE_TODAY = isoDay(firstRunDay);
 console.log(`\nDatabase: ${dbPath} (fresh)\noffset_start: ${isoDay(offsetStart)}`);
+if (server) console.log(`Store: remote, through the local platform server at ${server.url}`);
 await runAll(`Run 1 — as of ${isoDay(firstRunDay)}: first run, everything from offset_start`);
 
 heading("Reading back");
@@ -148,6 +157,7 @@ process.env.TDAG_EXAMPLE_TODAY = isoDay(realToday);
 await runAll(`Run 3 — as of ${isoDay(realToday)}: only the three new days`);
 
 await closeStore();
+await server?.close();
 if (!process.argv.includes("--keep")) {
   for (const suffix of ["", ".wal"]) if (existsSync(dbPath + suffix)) rmSync(dbPath + suffix);
 } else {

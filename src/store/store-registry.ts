@@ -1,9 +1,13 @@
 import { TdagError } from "../errors.js";
+import { setProjectUidResolver } from "../hashing/project-uid.js";
 import { ConsoleLogger, type Logger } from "../logger.js";
 import type { DataStore } from "./data-store.js";
 
-/** Which store `getStore()` opens when none was configured. */
-export type StoreKind = "duckdb";
+/**
+ * Which store `getStore()` opens when none was configured: the embedded DuckDB store, or the
+ * Main Sequence platform (`MAINSEQUENCE_ENDPOINT`, a token, `MAIN_SEQUENCE_PROJECT_UID`).
+ */
+export type StoreKind = "duckdb" | "remote";
 
 /** Global settings; every field is optional and only the given ones change. */
 export interface TdagSettings {
@@ -64,11 +68,32 @@ function resolveKind(): StoreKind {
   if (state.kind) return state.kind;
   const fromEnv = (process.env.TDAG_STORE ?? "duckdb").trim().toLowerCase();
   if (fromEnv === "duckdb" || fromEnv === "") return "duckdb";
+  if (fromEnv === "remote") return "remote";
   throw new TdagError(
     "store_unavailable",
-    `TDAG_STORE=${fromEnv} is not a store this version of tdag can open; use TDAG_STORE=duckdb (the embedded store) or configure({ store }) with a DataStore instance`,
+    `TDAG_STORE=${fromEnv} is not a store this version of tdag can open; use TDAG_STORE=duckdb (the embedded store), TDAG_STORE=remote (the Main Sequence platform) or configure({ store }) with a DataStore instance`,
   );
 }
+
+/**
+ * The project of the platform store enters every update hash (datanode-core.md 3.7): with the
+ * remote store selected, `MAIN_SEQUENCE_PROJECT_UID` (or the configured store's `projectUid`)
+ * is the project uid. The embedded store knows no project. The remote store checks the project
+ * exists (`GET pods/projects/{uid}/`) before it registers anything.
+ */
+setProjectUidResolver(() => {
+  if (state.store) {
+    const uid = (state.store as { readonly projectUid?: unknown }).projectUid;
+    return state.store.description.startsWith("remote:") && typeof uid === "string"
+      ? uid
+      : undefined;
+  }
+  try {
+    return resolveKind() === "remote" ? process.env.MAIN_SEQUENCE_PROJECT_UID : undefined;
+  } catch {
+    return undefined;
+  }
+});
 
 /**
  * The store nodes use by default: the configured instance, or the embedded DuckDB store opened
@@ -77,7 +102,17 @@ function resolveKind(): StoreKind {
 export async function getStore(): Promise<DataStore> {
   if (state.store) return state.store;
   if (!state.opening) {
-    resolveKind();
+    if (resolveKind() === "remote") {
+      state.opening = import("./remote/index.js").then(async ({ RemoteStore }) => {
+        const store = RemoteStore.fromEnv();
+        state.store = store;
+        return store;
+      });
+      state.opening.catch(() => {
+        state.opening = null;
+      });
+      return state.opening;
+    }
     const path = state.duckdbPath;
     state.opening = import("./duckdb/index.js").then(async ({ DuckDBStore }) => {
       const store = await DuckDBStore.open(path === undefined ? {} : { path });
