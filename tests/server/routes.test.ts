@@ -742,6 +742,12 @@ describe("search and filter routes (protocol 2.2, 3)", () => {
     const byColumn = await f.call("GET", `${DT}/column-search/?q=close`);
     expect(byColumn.status).toBe(200);
     expect(byColumn.body.results.map((s: { uid: string }) => s.uid)).toEqual([storageUid]);
+    // The client's spelling of "storages without a namespace".
+    const noNamespace = await f.call("GET", `${DT}/column-search/?q=close&namespace__isnull=true`);
+    expect(noNamespace.status).toBe(200);
+    expect(noNamespace.body.results.map((s: { uid: string }) => s.uid)).toEqual([storageUid]);
+    const notNull = await f.call("GET", `${DT}/column-search/?q=close&namespace__isnull=false`);
+    expect(notNull.status).toBe(400);
     const badFilter = await f.call("POST", `${DT}/description-search/`, {
       q: "x",
       no_such_filter: 1,

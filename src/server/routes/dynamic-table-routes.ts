@@ -108,7 +108,7 @@ export function registerDynamicTableRoutes(app: Hono, ctx: PlatformContext): voi
     for (const [key, value] of Object.entries(body)) {
       if (key === "q") continue;
       if (SEARCH_OPTION_KEYS.has(key)) options[key] = value;
-      else filters[key] = value;
+      else addSearchFilter(filters, key, value);
     }
     if (Object.keys(filters).length > 0) options["filters"] = filters;
     const hits = await ctx.store.descriptionSearch(q, options);
@@ -124,8 +124,7 @@ export function registerDynamicTableRoutes(app: Hono, ctx: PlatformContext): voi
     for (const [key, value] of Object.entries(c.req.query())) {
       if (key === "q") continue;
       if (key === "limit") limit = Number(value);
-      else if (key === "data_source_id") filters[key] = Number(value);
-      else filters[key] = value;
+      else addSearchFilter(filters, key, value);
     }
     const hits = await ctx.store.columnSearch(q, {
       filters: filters as StorageSearchFilters,
@@ -375,4 +374,26 @@ async function filterStorages(c: Context, ctx: PlatformContext): Promise<Storage
 
 function maybe<T>(value: T | null): T[] {
   return value === null ? [] : [value];
+}
+
+/**
+ * One DRF search filter into the store's filter shape: `namespace__isnull=true` (what the client
+ * sends for "no namespace") becomes `namespace: null`, `data_source_id` a number; other keys pass
+ * through and the store rejects unknown ones.
+ */
+function addSearchFilter(filters: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === "namespace__isnull") {
+    const isNull = value === true || value === "true" || value === "True";
+    if (!isNull) {
+      throw fieldError(
+        key,
+        "Only namespace__isnull=true (storages without a namespace) is supported.",
+      );
+    }
+    filters["namespace"] = null;
+  } else if (key === "data_source_id") {
+    filters[key] = Number(value);
+  } else {
+    filters[key] = value;
+  }
 }
