@@ -3,6 +3,13 @@ import { defineConfig, type Options } from "tsup";
 type Plugin = NonNullable<Options["plugins"]>[number];
 
 const CLI_ENTRY = "src/cli/main.ts";
+/** One per subpath export of package.json: ".", "./duckdb", "./remote", "./server". */
+const LIBRARY_ENTRIES = [
+  "src/index.ts",
+  "src/store/duckdb/index.ts",
+  "src/store/remote/index.ts",
+  "src/server/index.ts",
+];
 const CLI_OUTPUT = /(^|[\\/])cli[\\/]main\.js$/;
 
 /**
@@ -26,9 +33,9 @@ const cliShebang: Plugin = {
 };
 
 export default defineConfig({
-  entry: ["src/index.ts", "src/store/duckdb/index.ts", CLI_ENTRY],
+  entry: [...LIBRARY_ENTRIES, CLI_ENTRY],
   format: ["esm"],
-  dts: { entry: ["src/index.ts", "src/store/duckdb/index.ts"] },
+  dts: { entry: LIBRARY_ENTRIES },
   sourcemap: true,
   clean: true,
   target: "node20",
