@@ -6,7 +6,11 @@
  *   read         getDfBetweenDates of those rows      vs  raw DuckDB query into columns
  *   incremental  nothing-new run and a 1-timestamp append on a BIG table vs on a SMALL table
  *
- * Sizes: `--quick` divides every size by 10 (for a smoke run); `--rows N`, `--big N` override.
+ *   remote       upload and read of the same rows through `tdag serve` (HTTP on 127.0.0.1)
+ *                vs the embedded store doing the same work (rows/s and ratio)
+ *
+ * Sizes: `--quick` divides every size by 10 (for a smoke run); `--rows N`, `--big N` override;
+ * `--skip-remote` leaves out the server run.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -21,8 +25,10 @@ import {
   Frame,
   type UpdateContext,
 } from "../src/index.js";
+import { startPlatformServer } from "../src/server/index.js";
 import type { DataStore } from "../src/store/data-store.js";
 import { DuckDBStore } from "../src/store/duckdb/index.js";
+import { RemoteStore } from "../src/store/remote/index.js";
 
 const args = process.argv.slice(2);
 const arg = (name: string): number | undefined => {
@@ -209,6 +215,40 @@ async function main(): Promise<void> {
     rawConnection.closeSync();
     raw.closeSync();
     for (const store of stores) await store.close();
+
+    // remote: the same run and read through the local platform server over HTTP on 127.0.0.1
+    // (gzip+base64 JSON chunks of 50,000 rows, paged JSON reads), against the embedded figures
+    if (!args.includes("--skip-remote")) {
+      const backing = await freshStore(dir, "remote-backing");
+      const server = await startPlatformServer({ store: backing, token: "bench" });
+      Object.assign(process.env, server.env);
+      const remote = RemoteStore.fromEnv();
+      await Asset.batchGetOrRegisterCustomAssets(
+        Array.from({ length: ASSETS }, (_, a) => `A${String(a).padStart(3, "0")}`).map((uid) => ({
+          unique_identifier: uid,
+          snapshot: { name: uid, ticker: uid },
+        })),
+        { store: remote },
+      );
+      const remoteNode = new BenchPrices({ label: "remote" });
+      remoteNode.next = frame;
+      const [uploadMs, uploaded] = await time(() => remoteNode.run({ store: remote }));
+      if (uploaded.nodes.at(-1)?.rowsWritten !== frame.length)
+        throw new Error("remote upload wrote the wrong row count");
+      const [remoteReadMs, remoteDf] = await time(() => remoteNode.getDfBetweenDates({}));
+      if (remoteDf.length !== frame.length) throw new Error(`remote read ${remoteDf.length} rows`);
+      const perSecond = (ms: number) =>
+        `${Math.round((frame.length / ms) * 1000).toLocaleString("en")} rows/s`;
+      report(
+        `remote       upload via tdag serve ${ms(uploadMs)} (${perSecond(uploadMs)}) vs embedded run() ${ms(runMs)}  ratio ${ratio(uploadMs, runMs)}`,
+      );
+      report(
+        `remote       read via tdag serve ${ms(remoteReadMs)} (${perSecond(remoteReadMs)}) vs embedded read ${ms(readMs)}  ratio ${ratio(remoteReadMs, readMs)}`,
+      );
+      await remote.close();
+      await server.close();
+      await backing.close();
+    }
 
     // incremental: the same two runs on a big and a small table
     const incremental = async (label: string, timestamps: number) => {
