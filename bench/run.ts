@@ -96,17 +96,28 @@ async function time<T>(fn: () => Promise<T>): Promise<[number, T]> {
 
 const REPEAT = 3;
 
-/** The median of REPEAT timings (these machines are noisy) and the last result. */
-async function median<T>(fn: (i: number) => Promise<T>): Promise<[number, T]> {
-  const times: number[] = [];
-  let last: T | undefined;
+/**
+ * Times a baseline and a subject alternately (baseline, subject, baseline, ...), REPEAT times
+ * each, so both see the same machine load; returns both medians and the last results.
+ */
+async function paired<A, B>(
+  baseline: (i: number) => Promise<A>,
+  subject: (i: number) => Promise<B>,
+): Promise<{ baselineMs: number; subjectMs: number; baseline: A; subject: B }> {
+  const a: number[] = [];
+  const b: number[] = [];
+  let lastA: A | undefined;
+  let lastB: B | undefined;
   for (let i = 0; i < REPEAT; i++) {
-    const [t, out] = await time(() => fn(i));
-    times.push(t);
-    last = out;
+    const [ta, outA] = await time(() => baseline(i));
+    const [tb, outB] = await time(() => subject(i));
+    a.push(ta);
+    b.push(tb);
+    lastA = outA;
+    lastB = outB;
   }
-  times.sort((a, b) => a - b);
-  return [times[Math.floor(REPEAT / 2)]!, last as T];
+  const mid = (xs: number[]) => xs.sort((x, y) => x - y)[Math.floor(REPEAT / 2)]!;
+  return { baselineMs: mid(a), subjectMs: mid(b), baseline: lastA as A, subject: lastB as B };
 }
 
 async function freshStore(dir: string, name: string): Promise<DataStore> {
@@ -189,15 +200,19 @@ async function main(): Promise<void> {
     // persist: each repetition writes the same rows into a fresh table
     const raw = await DuckDBInstance.create(join(dir, "raw.duckdb"));
     const rawConnection = await raw.connect();
-    const [rawMs] = await median(() => rawPersist(rawConnection, frame));
     const stores: DataStore[] = [];
     for (let i = 0; i < REPEAT; i++) stores.push(await freshStore(dir, `persist-${i}`));
-    const [runMs, result] = await median(async (i) => {
-      const store = stores[i]!;
-      const node = new BenchPrices({ label: "persist" });
-      node.next = frame;
-      return { node, run: await node.run({ store }) };
-    });
+    const persist = await paired(
+      () => rawPersist(rawConnection, frame),
+      async (i) => {
+        const node = new BenchPrices({ label: "persist" });
+        node.next = frame;
+        return { node, run: await node.run({ store: stores[i]! }) };
+      },
+    );
+    const rawMs = persist.baselineMs;
+    const runMs = persist.subjectMs;
+    const result = persist.subject;
     const written = result.run.nodes.at(-1)?.rowsWritten ?? 0;
     if (written !== frame.length)
       throw new Error(`persist wrote ${written} rows, expected ${frame.length}`);
@@ -206,8 +221,14 @@ async function main(): Promise<void> {
     );
 
     // read: every row back into typed columns
-    const [rawReadMs, rawRows] = await median(() => rawRead(rawConnection));
-    const [readMs, df] = await median(() => result.node.getDfBetweenDates({}));
+    const reads = await paired(
+      () => rawRead(rawConnection),
+      () => result.node.getDfBetweenDates({}),
+    );
+    const rawReadMs = reads.baselineMs;
+    const readMs = reads.subjectMs;
+    const rawRows = reads.baseline;
+    const df = reads.subject;
     if (df.length !== rawRows) throw new Error(`read ${df.length} rows, raw read ${rawRows}`);
     report(
       `read         getDfBetweenDates ${ms(readMs)} vs raw query ${ms(rawReadMs)}  ratio ${ratio(readMs, rawReadMs)} (target <= 1.50)`,
@@ -250,29 +271,44 @@ async function main(): Promise<void> {
       await backing.close();
     }
 
-    // incremental: the same two runs on a big and a small table
-    const incremental = async (label: string, timestamps: number) => {
-      const s = await freshStore(dir, label);
-      const n = new BenchPrices({ label });
+    // incremental: the same two runs on a big and a small table, alternated
+    const fill = async (label: string, timestamps: number) => {
+      const store = await freshStore(dir, label);
+      const node = new BenchPrices({ label });
       const chunk = Math.max(1, Math.round(1_000_000 / ASSETS));
       for (let t = 0; t < timestamps; t += chunk) {
-        n.next = makeFrame(Math.min(chunk, timestamps - t), t);
-        await n.run({ store: s });
+        node.next = makeFrame(Math.min(chunk, timestamps - t), t);
+        await node.run({ store });
       }
-      n.next = makeFrame(1, timestamps - 1); // already persisted: nothing new
-      const [nothingMs] = await median(() => n.run({ store: s }));
-      // one new timestamp x 100 assets, a different one each repetition
-      const [appendMs, r] = await median((i) => {
-        n.next = makeFrame(1, timestamps + i);
-        return n.run({ store: s });
-      });
+      return { store, node, timestamps };
+    };
+    type Filled = Awaited<ReturnType<typeof fill>>;
+    const nothingNew = (f: Filled) => {
+      f.node.next = makeFrame(1, f.timestamps - 1); // already persisted
+      return f.node.run({ store: f.store });
+    };
+    const appendOne = (f: Filled, i: number) => {
+      f.node.next = makeFrame(1, f.timestamps + i); // one new timestamp x 100 assets
+      return f.node.run({ store: f.store });
+    };
+    const smallTable = await fill("small", SMALL_TIMESTAMPS);
+    const bigTable = await fill("big", BIG_TIMESTAMPS);
+    const nothing = await paired(
+      () => nothingNew(smallTable),
+      () => nothingNew(bigTable),
+    );
+    const appends = await paired(
+      (i) => appendOne(smallTable, i),
+      (i) => appendOne(bigTable, i),
+    );
+    for (const r of [appends.baseline, appends.subject]) {
       if (r.nodes.at(-1)?.rowsWritten !== ASSETS)
         throw new Error("append wrote the wrong row count");
-      await s.close();
-      return { nothingMs, appendMs };
-    };
-    const small = await incremental("small", SMALL_TIMESTAMPS);
-    const big = await incremental("big", BIG_TIMESTAMPS);
+    }
+    await smallTable.store.close();
+    await bigTable.store.close();
+    const small = { nothingMs: nothing.baselineMs, appendMs: appends.baselineMs };
+    const big = { nothingMs: nothing.subjectMs, appendMs: appends.subjectMs };
     const bigRows = (BIG_TIMESTAMPS * ASSETS).toLocaleString("en");
     const smallRows = (SMALL_TIMESTAMPS * ASSETS).toLocaleString("en");
     report(
