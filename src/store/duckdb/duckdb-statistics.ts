@@ -1,4 +1,5 @@
 import type { ProgressTree, TableSchema, TableStatistics } from "../data-store.js";
+import { coordinateKey, type MutableTree, placeLeaf } from "../progress-tree.js";
 
 /** One row of `tdag_progress`: a coordinate (JSON array of identity values) and its time range. */
 export interface ProgressRow {
@@ -16,29 +17,6 @@ export function emptyStatistics(rowCount: number | null = null): TableStatistics
     multiIndexColumnStats: null,
     rowCount,
   };
-}
-
-/** The tree key of an identity value: strings as they are, anything else as its text. */
-export function coordinateKey(value: unknown): string {
-  if (typeof value === "string") return value;
-  if (value === null || value === undefined) return "null";
-  return typeof value === "object" ? JSON.stringify(value) : String(value);
-}
-
-type MutableTree = { [key: string]: MutableTree | unknown };
-
-function place(tree: MutableTree, keys: readonly string[], leaf: unknown): void {
-  let node = tree;
-  for (let i = 0; i < keys.length - 1; i++) {
-    const key = keys[i]!;
-    let next = node[key];
-    if (typeof next !== "object" || next === null) {
-      next = {};
-      node[key] = next;
-    }
-    node = next as MutableTree;
-  }
-  node[keys[keys.length - 1]!] = leaf;
 }
 
 /**
@@ -64,9 +42,9 @@ export function buildStatistics(
     if (row.max > max) max = row.max;
     if (depth === 0) continue;
     const keys = (JSON.parse(row.coordinate) as unknown[]).map(coordinateKey);
-    place(progress, keys, row.max);
-    place(first, keys, row.min);
-    place(ranges, keys, { min: row.min, max: row.max });
+    placeLeaf(progress, keys, () => row.max);
+    placeLeaf(first, keys, () => row.min);
+    placeLeaf(ranges, keys, () => ({ min: row.min, max: row.max }));
   }
   const index = new Set(schema.indexNames);
   const columnStats: Record<string, unknown> = {};

@@ -5,6 +5,7 @@ import type { Column, DType } from "../../frame/dtypes.js";
 import { Frame } from "../../frame/frame.js";
 import { microsToIso, parseIsoInstant } from "../../frame/time.js";
 import type { ProgressTree, TableSchema, TableStatistics } from "../data-store.js";
+import { coordinateKey, type MutableTree, placeLeaf } from "../progress-tree.js";
 
 /**
  * Encoders between tdag values and the platform wire (`platform-protocol.md` §2.10-§2.12, §4).
@@ -85,29 +86,7 @@ export function frameDtypesFromTokens(
 
 // ---------------------------------------------------------------- statistics
 
-type Tree = { [key: string]: Tree | unknown };
-
-/** The tree key of an identity value: strings as they are, anything else as its text. */
-export function identityKey(value: unknown): string {
-  if (typeof value === "string") return value;
-  if (value === null || value === undefined) return "null";
-  return typeof value === "object" ? JSON.stringify(value) : String(value);
-}
-
-function place(tree: Tree, keys: readonly string[], update: (old: unknown) => unknown): void {
-  let node = tree;
-  for (let i = 0; i < keys.length - 1; i++) {
-    const key = keys[i]!;
-    let next = node[key];
-    if (typeof next !== "object" || next === null) {
-      next = {};
-      node[key] = next;
-    }
-    node = next as Tree;
-  }
-  const last = keys[keys.length - 1]!;
-  node[last] = update(node[last]);
-}
+type Tree = MutableTree;
 
 interface Ranges {
   readonly min: number;
@@ -132,10 +111,10 @@ function ranges(frame: Frame, start: number, end: number): Ranges | null {
     if (t < min) min = t;
     if (t > max) max = t;
     if (dims.length === 0) continue;
-    const keys = dims.map((values) => identityKey(values[i]));
-    place(progress, keys, (old) => (typeof old === "number" && old >= t ? old : t));
-    place(first, keys, (old) => (typeof old === "number" && old <= t ? old : t));
-    place(rangeTree, keys, (old) => {
+    const keys = dims.map((values) => coordinateKey(values[i]));
+    placeLeaf(progress, keys, (old) => (typeof old === "number" && old >= t ? old : t));
+    placeLeaf(first, keys, (old) => (typeof old === "number" && old <= t ? old : t));
+    placeLeaf(rangeTree, keys, (old) => {
       const r = old as { min: number; max: number } | undefined;
       return r ? { min: Math.min(r.min, t), max: Math.max(r.max, t) } : { min: t, max: t };
     });
