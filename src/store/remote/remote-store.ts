@@ -878,14 +878,28 @@ export class RemoteStore implements DataStore {
   }
 
   async listStorages(options?: CallOptions): Promise<StorageRecord[]> {
-    const out: StorageRecord[] = [];
+    return this.collectPages(
+      `${DT}/`,
+      { query: { include_relations_detail: true }, model: "DataNodeStorage" },
+      toStorageRecord,
+      options,
+    );
+  }
+
+  /** Every item of a listing route (bare list or DRF pages), mapped; errors mapped once. */
+  private async collectPages<T>(
+    path: string,
+    request: { query: Json; model?: "DataNodeStorage" | "Asset" },
+    map: (row: Json) => T,
+    options?: CallOptions,
+  ): Promise<T[]> {
+    const out: T[] = [];
     try {
-      for await (const row of this.client.paginate<unknown>(`${DT}/`, {
-        query: { include_relations_detail: true },
-        model: "DataNodeStorage",
+      for await (const row of this.client.paginate<unknown>(path, {
+        ...request,
         ...this.signal(options),
       })) {
-        out.push(toStorageRecord(obj(row)));
+        out.push(map(obj(row)));
       }
     } catch (error) {
       throw mapRemoteError(error);
@@ -997,19 +1011,8 @@ export class RemoteStore implements DataStore {
     return out;
   }
 
-  private async assetPages(query: Json, options?: CallOptions): Promise<AssetRecord[]> {
-    const out: AssetRecord[] = [];
-    try {
-      for await (const row of this.client.paginate<unknown>(`${AST}/`, {
-        query,
-        ...this.signal(options),
-      })) {
-        out.push(toAssetRecord(obj(row)));
-      }
-    } catch (error) {
-      throw mapRemoteError(error);
-    }
-    return out;
+  private assetPages(query: Json, options?: CallOptions): Promise<AssetRecord[]> {
+    return this.collectPages(`${AST}/`, { query }, toAssetRecord, options);
   }
 
   async batchGetOrRegisterAssets(
