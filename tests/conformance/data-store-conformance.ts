@@ -21,6 +21,20 @@ export interface ConformanceOptions {
   readonly skip?: Readonly<Record<string, string>>;
 }
 
+/**
+ * `it`, except that a test named in `options.skip` is registered as skipped with its reason in
+ * the title (a store skips only what it cannot support, by name).
+ */
+export function conformanceTest(
+  options: ConformanceOptions,
+): (title: string, body: () => Promise<void>) => void {
+  return (title, body) => {
+    const reason = options.skip?.[title];
+    if (reason !== undefined) it.skip(`${title} (skipped: ${reason})`, body);
+    else it(title, body);
+  };
+}
+
 /** ISO text → epoch micros. */
 const T = (iso: string): number => toEpochMicros(iso);
 const DAY = 86_400_000_000;
@@ -130,11 +144,7 @@ export function describeDataStoreConformance(
       fixture = undefined;
     });
 
-    const test = (title: string, body: () => Promise<void>): void => {
-      const reason = options.skip?.[title];
-      if (reason !== undefined) it.skip(`${title} (skipped: ${reason})`, body);
-      else it(title, body);
-    };
+    const test = conformanceTest(options);
 
     // ------------------------------------------------------------ registration
 

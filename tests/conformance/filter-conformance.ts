@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect } from "vitest";
 import { NotFoundError } from "../../src/errors.js";
 import {
   and_,
@@ -14,7 +14,11 @@ import {
 import { Frame, type FrameRecord } from "../../src/frame/frame.js";
 import { toEpochMicros } from "../../src/frame/time.js";
 import type { DataStore, StorageRecord } from "../../src/store/data-store.js";
-import type { ConformanceFixture, ConformanceOptions } from "./data-store-conformance.js";
+import {
+  type ConformanceFixture,
+  type ConformanceOptions,
+  conformanceTest,
+} from "./data-store-conformance.js";
 
 const DAY = 86_400_000_000;
 const D0 = toEpochMicros("2024-01-01T00:00:00Z");
@@ -125,11 +129,7 @@ export function describeFilterConformance(
       fixture = undefined;
     });
 
-    const test = (title: string, body: () => Promise<void>): void => {
-      const reason = options.skip?.[title];
-      if (reason !== undefined) it.skip(`${title} (skipped: ${reason})`, body);
-      else it(title, body);
-    };
+    const test = conformanceTest(options);
 
     const query = (
       filter?: FilterNode,

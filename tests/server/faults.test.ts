@@ -2,8 +2,9 @@ import { describe, expect, it } from "vitest";
 import { FaultInjector } from "../../src/server/fault-injector.js";
 import { createPlatformServer, startPlatformServer } from "../../src/server/platform-server.js";
 import {
+  COMMIT_BODY,
+  chunkBody,
   DT,
-  encode,
   LTS,
   readAll,
   row,
@@ -14,14 +15,6 @@ import {
 } from "./server-fixture.js";
 
 const CONSTANTS = "/orm/api/ts_manager/api/constants";
-const chunk = (rows: Record<string, unknown>[]) => ({
-  data: encode(rows),
-  chunk_stats: {},
-  overwrite: true,
-  chunk_index: 0,
-  total_chunks: 1,
-});
-const commitBody = { data: encode({ multi_index_stats: {}, multi_index_column_stats: {} }) };
 
 describe("fault injection", () => {
   it("answers 429 with Retry-After, then 500/502/503, `times` times, then the real route", async () => {
@@ -58,17 +51,22 @@ describe("fault injection", () => {
     });
     await f.call("PATCH", `${LTS}/${updaterUid}/set_start_of_execution/`, {});
     const rows = [row(0, "AAPL", 1), row(1, "AAPL", 2), row(2, "AAPL", 3), row(3, "AAPL", 4)];
-    const big = await f.call("POST", `${LTS}/${updaterUid}/insert_data_into_table/`, chunk(rows));
+    const big = await f.call(
+      "POST",
+      `${LTS}/${updaterUid}/insert_data_into_table/`,
+      chunkBody(rows),
+    );
     expect(big.status).toBe(413);
     for (const half of [rows.slice(0, 2), rows.slice(2)]) {
       expect(
-        (await f.call("POST", `${LTS}/${updaterUid}/insert_data_into_table/`, chunk(half))).status,
+        (await f.call("POST", `${LTS}/${updaterUid}/insert_data_into_table/`, chunkBody(half)))
+          .status,
       ).toBe(200);
     }
     await f.call(
       "POST",
       `${LTS}/${updaterUid}/set_last_update_index_time_from_update_stats/`,
-      commitBody,
+      COMMIT_BODY,
     );
     expect(await readAll(f, storageUid)).toEqual(rows);
     expect(f.server.faults.count({ path: /insert_data_into_table/, status: 413 })).toBe(1);
@@ -137,11 +135,11 @@ describe("fault injection", () => {
     await f.call("PATCH", `${LTS}/${updaterUid}/set_start_of_execution/`, {});
     const rows = [row(0, "AAPL", 1), row(1, "MSFT", 2)];
     const path = `${LTS}/${updaterUid}/insert_data_into_table/`;
-    await expect(f.call("POST", path, chunk(rows))).rejects.toThrow();
-    expect((await f.call("POST", path, chunk(rows))).status).toBe(200);
+    await expect(f.call("POST", path, chunkBody(rows))).rejects.toThrow();
+    expect((await f.call("POST", path, chunkBody(rows))).status).toBe(200);
     const commit = `${LTS}/${updaterUid}/set_last_update_index_time_from_update_stats/`;
-    await expect(f.call("POST", commit, commitBody)).rejects.toThrow();
-    expect((await f.call("POST", commit, commitBody)).status).toBe(200);
+    await expect(f.call("POST", commit, COMMIT_BODY)).rejects.toThrow();
+    expect((await f.call("POST", commit, COMMIT_BODY)).status).toBe(200);
     expect(await readAll(f, storageUid)).toEqual(rows);
     expect(f.server.faults.count({ method: "POST", path: /insert_data_into_table/ })).toBe(2);
     expect(f.server.faults.count({ status: 0 })).toBe(2);

@@ -134,6 +134,22 @@ export async function setupTable(
   return { storageUid: storage.body.uid, updaterUid: updater.body.uid };
 }
 
+/** The body of one `insert_data_into_table` chunk. */
+export function chunkBody(rows: Record<string, unknown>[], index = 0, total = 1) {
+  return {
+    data: encode(rows),
+    chunk_stats: {},
+    overwrite: true,
+    chunk_index: index,
+    total_chunks: total,
+  };
+}
+
+/** A `set_last_update_index_time_from_update_stats` body with empty statistics. */
+export const COMMIT_BODY = {
+  data: encode({ multi_index_stats: {}, multi_index_column_stats: {} }),
+};
+
 /** Runs one full upload (start, chunks, commit, end) and returns the run's historical uid. */
 export async function upload(
   f: ServerFixture,
@@ -146,13 +162,11 @@ export async function upload(
   });
   const runUid = start.body.historical_update.uid as string;
   for (const [i, rows] of chunks.entries()) {
-    await f.call("POST", `${LTS}/${updaterUid}/insert_data_into_table/`, {
-      data: encode(rows),
-      chunk_stats: {},
-      overwrite: true,
-      chunk_index: i,
-      total_chunks: chunks.length,
-    });
+    await f.call(
+      "POST",
+      `${LTS}/${updaterUid}/insert_data_into_table/`,
+      chunkBody(rows, i, chunks.length),
+    );
   }
   if (options.commit ?? true) {
     await f.call("POST", `${LTS}/${updaterUid}/set_last_update_index_time_from_update_stats/`, {

@@ -1,14 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { encode, LTS, readAll, row, setupTable, startServer, upload } from "./server-fixture.js";
-
-const chunk = (rows: Record<string, unknown>[]) => ({
-  data: encode(rows),
-  chunk_stats: {},
-  overwrite: true,
-  chunk_index: 0,
-  total_chunks: 1,
-});
-const commitBody = { data: encode({ multi_index_stats: {}, multi_index_column_stats: {} }) };
+import {
+  COMMIT_BODY,
+  chunkBody,
+  encode,
+  LTS,
+  readAll,
+  row,
+  setupTable,
+  startServer,
+  upload,
+} from "./server-fixture.js";
 
 describe("chunk staging and atomic commit", () => {
   it("a run that ends with an error leaves the table unchanged", async () => {
@@ -23,7 +24,7 @@ describe("chunk staging and atomic commit", () => {
     await f.call(
       "POST",
       `${LTS}/${updaterUid}/insert_data_into_table/`,
-      chunk([row(0, "AAPL", 99), row(1, "AAPL", 2)]),
+      chunkBody([row(0, "AAPL", 99), row(1, "AAPL", 2)]),
     );
     const end = await f.call("PATCH", `${LTS}/${updaterUid}/set_end_of_execution/`, {
       historical_update_uid: start.body.historical_update.uid,
@@ -33,7 +34,7 @@ describe("chunk staging and atomic commit", () => {
     const late = await f.call(
       "POST",
       `${LTS}/${updaterUid}/set_last_update_index_time_from_update_stats/`,
-      commitBody,
+      COMMIT_BODY,
     );
     expect(late.status).toBe(200);
     expect(await readAll(f, storageUid)).toEqual(before);
@@ -46,18 +47,18 @@ describe("chunk staging and atomic commit", () => {
     await f.call(
       "POST",
       `${LTS}/${updaterUid}/insert_data_into_table/`,
-      chunk([row(0, "AAPL", 1)]),
+      chunkBody([row(0, "AAPL", 1)]),
     );
     await f.call("PATCH", `${LTS}/${updaterUid}/set_start_of_execution/`, {});
     await f.call(
       "POST",
       `${LTS}/${updaterUid}/insert_data_into_table/`,
-      chunk([row(5, "MSFT", 5)]),
+      chunkBody([row(5, "MSFT", 5)]),
     );
     await f.call(
       "POST",
       `${LTS}/${updaterUid}/set_last_update_index_time_from_update_stats/`,
-      commitBody,
+      COMMIT_BODY,
     );
     expect(await readAll(f, storageUid)).toEqual([row(5, "MSFT", 5)]);
     const runs = await f.store.listRuns(updaterUid);
@@ -70,28 +71,32 @@ describe("chunk staging and atomic commit", () => {
     await f.call("PATCH", `${LTS}/${updaterUid}/set_start_of_execution/`, {});
     const rows = [row(0, "AAPL", 1), row(1, "AAPL", 2)];
     for (let i = 0; i < 3; i++) {
-      const res = await f.call("POST", `${LTS}/${updaterUid}/insert_data_into_table/`, chunk(rows));
+      const res = await f.call(
+        "POST",
+        `${LTS}/${updaterUid}/insert_data_into_table/`,
+        chunkBody(rows),
+      );
       expect(res.status).toBe(200);
     }
     // The same instant spelled differently is the same key.
     await f.call(
       "POST",
       `${LTS}/${updaterUid}/insert_data_into_table/`,
-      chunk([
+      chunkBody([
         { time_index: "2026-05-01T01:00:00.000+00:00", unique_identifier: "AAPL", close: 20 },
       ]),
     );
     const commit = await f.call(
       "POST",
       `${LTS}/${updaterUid}/set_last_update_index_time_from_update_stats/`,
-      commitBody,
+      COMMIT_BODY,
     );
     expect(commit.status).toBe(200);
     // A re-sent commit writes nothing twice.
     const again = await f.call(
       "POST",
       `${LTS}/${updaterUid}/set_last_update_index_time_from_update_stats/`,
-      commitBody,
+      COMMIT_BODY,
     );
     expect(again.status).toBe(200);
     expect(await readAll(f, storageUid)).toEqual([row(0, "AAPL", 1), row(1, "AAPL", 20)]);
@@ -105,26 +110,26 @@ describe("chunk staging and atomic commit", () => {
     await f.call(
       "POST",
       `${LTS}/${updaterUid}/insert_data_into_table/`,
-      chunk([row(1, "AAPL", 2)]),
+      chunkBody([row(1, "AAPL", 2)]),
     );
     await f.call(
       "POST",
       `${LTS}/${updaterUid}/insert_data_into_table/`,
-      chunk([
+      chunkBody([
         { time_index: "2026-05-01T02:00:00Z", unique_identifier: "AAPL", close: "not a number" },
       ]),
     );
     const commit = await f.call(
       "POST",
       `${LTS}/${updaterUid}/set_last_update_index_time_from_update_stats/`,
-      commitBody,
+      COMMIT_BODY,
     );
     expect(commit.status).toBe(400);
     expect(await readAll(f, storageUid)).toEqual([row(0, "AAPL", 1)]);
     const retry = await f.call(
       "POST",
       `${LTS}/${updaterUid}/set_last_update_index_time_from_update_stats/`,
-      commitBody,
+      COMMIT_BODY,
     );
     expect(retry.status).toBe(400);
     await f.call("PATCH", `${LTS}/${updaterUid}/set_end_of_execution/`, {
@@ -141,14 +146,14 @@ describe("chunk staging and atomic commit", () => {
     const missing = await f.call(
       "POST",
       `${LTS}/${updaterUid}/insert_data_into_table/`,
-      chunk([row(0, "AAPL", 1), { time_index: "2026-05-01T01:00:00Z", close: 1 }]),
+      chunkBody([row(0, "AAPL", 1), { time_index: "2026-05-01T01:00:00Z", close: 1 }]),
     );
     expect(missing.status).toBe(400);
     expect(missing.body.data[0]).toMatch(/unique_identifier/);
     const naive = await f.call(
       "POST",
       `${LTS}/${updaterUid}/insert_data_into_table/`,
-      chunk([{ time_index: "2026-05-01T01:00:00", unique_identifier: "AAPL", close: 1 }]),
+      chunkBody([{ time_index: "2026-05-01T01:00:00", unique_identifier: "AAPL", close: 1 }]),
     );
     expect(naive.status).toBe(400);
     const notRows = await f.call("POST", `${LTS}/${updaterUid}/insert_data_into_table/`, {
@@ -158,7 +163,7 @@ describe("chunk staging and atomic commit", () => {
     await f.call(
       "POST",
       `${LTS}/${updaterUid}/set_last_update_index_time_from_update_stats/`,
-      commitBody,
+      COMMIT_BODY,
     );
     expect(await readAll(f, storageUid)).toEqual([]);
   });
