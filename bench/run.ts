@@ -125,7 +125,7 @@ async function freshStore(dir: string, name: string): Promise<DataStore> {
   configure({ store });
   const names = Array.from({ length: ASSETS }, (_, a) => `A${String(a).padStart(3, "0")}`);
   await Asset.batchGetOrRegisterCustomAssets(
-    names.map((uid) => ({ unique_identifier: uid, snapshot: { name: uid, ticker: uid } })),
+    names.map((uid) => ({ uniqueIdentifier: uid, snapshot: { name: uid, ticker: uid } })),
     { store },
   );
   return store;
@@ -246,7 +246,7 @@ async function main(): Promise<void> {
       const remote = RemoteStore.fromEnv();
       await Asset.batchGetOrRegisterCustomAssets(
         Array.from({ length: ASSETS }, (_, a) => `A${String(a).padStart(3, "0")}`).map((uid) => ({
-          unique_identifier: uid,
+          uniqueIdentifier: uid,
           snapshot: { name: uid, ticker: uid },
         })),
         { store: remote },

@@ -217,7 +217,7 @@ export class SimulatedPrices extends DataNode<typeof SimulatedPricesConfig> {
     const store = await this.getStore();
     return Asset.batchGetOrRegisterCustomAssets(
       this.config.asset_universe.map((uid) => ({
-        unique_identifier: uid,
+        uniqueIdentifier: uid,
         snapshot: { name: uid, ticker: uid },
       })),
       { store },

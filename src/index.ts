@@ -21,6 +21,7 @@
 
 // config
 export {
+  DATA_FREQUENCY_VALUES,
   DataFrequency,
   DataFrequencySchema,
   type DataFrequencyValue,
@@ -53,32 +54,42 @@ export type {
 } from "./engine/run-engine.js";
 // errors
 export {
+  ArgumentError,
+  type ArgumentErrorCode,
   ConfigError,
+  type ConfigErrorCode,
   type ConfigIssue,
+  errorFamilies,
   type FrameIssue,
+  type FrameIssueCode,
   FrameValidationError,
   GraphError,
+  type GraphErrorCode,
   HashingError,
+  type HashingErrorCode,
+  isTdagError,
   NotFoundError,
+  type NotFoundErrorCode,
   RunError,
+  type RunErrorCode,
   StoreError,
+  type StoreErrorCode,
   TdagError,
+  type TdagErrorOptions,
   UnknownAssetError,
+  UpdateStatisticsError,
+  type UpdateStatisticsErrorCode,
 } from "./errors.js";
 // filters
 export {
   and_,
   type ConditionNode,
-  DataNodeStorage,
   F,
   FILTER_OPS,
   FilterError,
   type FilterErrorCode,
   type FilterNode,
   type FilterOp,
-  type FilterPagingOptions,
-  type FilterReadOptions,
-  type FilterResult,
   type GroupNode,
   type JoinSpec,
   type JoinSpecInput,
@@ -153,6 +164,11 @@ export {
 export { Asset, type AssetCallOptions } from "./node/asset.js";
 export { DataNode } from "./node/data-node.js";
 export {
+  DataNodeStorage,
+  type FilterPagingOptions,
+  type FilterReadOptions,
+} from "./node/data-node-storage.js";
+export {
   diffHashes,
   explainHash,
   type HashDiff,
@@ -185,35 +201,60 @@ export {
 export { cosineSimilarity } from "./search/ranking.js";
 export { configureSearch } from "./search/search-config.js";
 export { SearchError, type SearchErrorCode } from "./search/search-error.js";
-export type {
-  ColumnSearchOptions,
-  DescriptionSearchOptions,
-  Embedder,
-  SearchHit,
-  SearchSettings,
-  StorageSearchFilters,
-} from "./search/search-types.js";
+export type { Embedder, SearchSettings } from "./search/search-types.js";
 export { trigramSimilarity, wordSimilarity } from "./search/trigram.js";
 // stores
 export type {
   AssetFilter,
   AssetRecord,
   AssetRegistration,
+  AssetRegistry,
+  AssetSnapshot,
+  CallOptions,
+  CatalogSearch,
   ColumnMetadata,
+  ColumnSearchOptions,
   DataStore,
+  DependencyTarget,
+  DescriptionSearchOptions,
   DimensionQuery,
   DimensionRange,
+  FilterResult,
+  ListRunsOptions,
+  ProgressTree,
   ReadQuery,
+  RegisterStorageInput,
+  RegisterUpdaterInput,
+  RunLog,
+  RunOutcome,
+  RunRecord,
+  RunRef,
+  RunSummary,
+  SearchHit,
+  StorageKey,
   StorageRecord,
+  StorageRegistry,
+  StorageSearchFilters,
+  StoreCapabilities,
+  StoreCapability,
+  StoreInfo,
+  StoreKind,
   TableMetadata,
   TableSchema,
   TableStatistics,
+  TableStore,
+  UpdaterKey,
   UpdaterRecord,
+  WriteOptions,
+  WriteResult,
 } from "./store/data-store.js";
 export {
   closeStore,
   configure,
+  type DefaultStoreKind,
   getLogger,
   getStore,
   type TdagSettings,
 } from "./store/store-registry.js";
+export { STORE_CAPABILITIES } from "./store/store-types.js";
+export { TDAG_VERSION } from "./version.js";

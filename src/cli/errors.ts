@@ -1,3 +1,5 @@
+import { errorFamilies, isTdagError, TdagError, type TdagErrorOptions } from "../errors.js";
+
 /**
  * Exit codes of the `tdag` command line and the one-line error it prints. Scripts can rely on
  * the codes; the messages are for people.
@@ -21,24 +23,35 @@ export const EXIT = Object.freeze({
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
+/** Codes of {@link CliError}. */
+export const CLI_ERROR_CODES = [
+  "usage",
+  "not_found",
+  "invalid_dependency",
+  "typescript_unavailable",
+  "module_load_failed",
+  "build_failed",
+  "store_open_failed",
+  "serve_failed",
+  "interrupted",
+] as const;
+export type CliErrorCode = (typeof CLI_ERROR_CODES)[number];
+
 /** An error the CLI reports as one line with a chosen exit code. */
-export class CliError extends Error {
-  readonly exitCode: ExitCode;
-  readonly code: string;
+export class CliError extends TdagError<CliErrorCode> {
+  static override readonly family: string = "CliError";
+  static override readonly codes: readonly string[] = CLI_ERROR_CODES;
+  declare readonly exitCode: ExitCode;
   /** Extra lines printed under the message (e.g. a hint), never a stack. */
-  readonly hint: string | undefined;
+  declare readonly hint: string | undefined;
 
   constructor(
     exitCode: ExitCode,
-    code: string,
+    code: CliErrorCode,
     message: string,
-    options: { cause?: unknown; hint?: string } = {},
+    options: TdagErrorOptions & { readonly hint?: string } = {},
   ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = "CliError";
-    this.exitCode = exitCode;
-    this.code = code;
-    this.hint = options.hint;
+    super(code, message, options, { exitCode, hint: options.hint });
   }
 }
 
@@ -52,40 +65,33 @@ export function notFoundError(message: string, hint?: string): CliError {
   return new CliError(EXIT.notFound, "not_found", message, hint === undefined ? {} : { hint });
 }
 
-/** The error's `code` property when it has one (TdagError and its subclasses, CliError). */
-function codeOf(error: unknown): string | undefined {
-  if (typeof error !== "object" || error === null) return undefined;
-  const code = (error as { code?: unknown }).code;
-  return typeof code === "string" ? code : undefined;
-}
-
-function nameOf(error: unknown): string | undefined {
-  return error instanceof Error ? error.name : undefined;
-}
+/** Exit status per error family (the first family of an error found here wins, most specific first). */
+const FAMILY_EXIT: readonly (readonly [string, ExitCode])[] = [
+  ["NotFoundError", EXIT.notFound],
+  ["StoreError", EXIT.store],
+  ["RemoteApiError", EXIT.store],
+  // A run that failed because the store failed is still a failed run: scripts see 1.
+  ["RunError", EXIT.failed],
+  // Invalid filters, search options and arguments come from the command line.
+  ["FilterError", EXIT.usage],
+  ["SearchError", EXIT.usage],
+  ["ArgumentError", EXIT.usage],
+];
 
 /**
- * The exit status for any error. Classified by `name` and `code` rather than `instanceof`, so
- * errors thrown by another copy of the package (the user's) are classified the same way.
+ * The exit status for any error, by its family brand (`isTdagError`), so errors thrown by
+ * another copy of the package (the one the user's module imports) are classified the same way.
  */
 export function exitCodeFor(error: unknown): ExitCode {
-  if (error instanceof CliError) return error.exitCode;
-  const name = nameOf(error);
-  const code = codeOf(error);
-  if (name === "NotFoundError") return EXIT.notFound;
-  if (name === "StoreError") return EXIT.store;
-  if (name === "RunError") {
-    // A run that failed because the store failed is still a failed run: scripts see 1.
-    return EXIT.failed;
-  }
-  // Invalid filters or search options come from the command line.
-  if (name === "FilterError" || name === "SearchError") return EXIT.usage;
-  if (code === "store_unavailable") return EXIT.store;
+  if (isTdagError(error, "CliError")) return (error as CliError).exitCode;
+  const families = errorFamilies(error);
+  for (const [family, exit] of FAMILY_EXIT) if (families.includes(family)) return exit;
   return EXIT.failed;
 }
 
-/** The stable code reported in `--json` output. */
+/** The stable code reported in `--json` output: a tdag error's code, else `"error"`. */
 export function errorCode(error: unknown): string {
-  return codeOf(error) ?? (error instanceof Error ? error.name : "error");
+  return isTdagError(error) ? error.code : "error";
 }
 
 /**

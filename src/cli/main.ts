@@ -20,7 +20,15 @@ import { runCommand } from "./commands/run.js";
 import { searchCommand } from "./commands/search.js";
 import { serveCommand } from "./commands/serve.js";
 import { showCommand } from "./commands/show.js";
-import { EXIT, type ExitCode, errorCode, exitCodeFor, oneLine, usageError } from "./errors.js";
+import {
+  CliError,
+  EXIT,
+  type ExitCode,
+  errorCode,
+  exitCodeFor,
+  oneLine,
+  usageError,
+} from "./errors.js";
 import { type Output, toJson } from "./format.js";
 import { CliLogger } from "./logger.js";
 import { createProgress } from "./progress.js";
@@ -261,7 +269,7 @@ async function runFromProcess(): Promise<void> {
   const onSignal = (name: NodeJS.Signals) => {
     if (controller.signal.aborted) process.exit(EXIT.interrupted);
     process.stderr.write(`\ntdag: ${name}: stopping (again to force)\n`);
-    controller.abort(new Error(`interrupted by ${name}`));
+    controller.abort(new CliError(EXIT.interrupted, "interrupted", `interrupted by ${name}`));
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);

@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { StoreError, type TdagError } from "../errors.js";
 import type { DataStore, StorageRecord } from "../store/data-store.js";
 import { closeStore, configure, getStore } from "../store/store-registry.js";
 import { CliError, EXIT, notFoundError } from "./errors.js";
@@ -51,11 +52,7 @@ export async function openStore(options: OpenStoreOptions): Promise<OpenedStore>
       store = await DuckDBStore.open({ path, readOnly: options.readOnly && path !== IN_MEMORY });
     }
   } catch (error) {
-    if (error instanceof CliError) throw error;
-    const message = error instanceof Error ? error.message : String(error);
-    throw new CliError(EXIT.store, storeCode(error), `cannot open the store ${path}: ${message}`, {
-      cause: error,
-    });
+    throw storeOpenError(path, error);
   }
   let closed = false;
   return {
@@ -95,24 +92,22 @@ export async function openDefaultStore(db: string | undefined): Promise<DefaultS
       try {
         return await getStore();
       } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        throw new CliError(
-          EXIT.store,
-          storeCode(error),
-          `cannot open the store ${path}: ${message}`,
-          {
-            cause: error,
-          },
-        );
+        throw storeOpenError(path, error);
       }
     },
     close: closeStore,
   };
 }
 
-function storeCode(error: unknown): string {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" ? code : "store_error";
+/**
+ * Why a store could not be opened, naming the file: a store error keeps its family and code
+ * (`database_locked`, `schema_too_new`, ...), anything else is a CLI store failure (exit 4).
+ */
+export function storeOpenError(path: string, error: unknown): TdagError {
+  if (error instanceof CliError) return error;
+  const message = `cannot open the store ${path}: ${error instanceof Error ? error.message : String(error)}`;
+  if (error instanceof StoreError) return new StoreError(error.code, message, { cause: error });
+  return new CliError(EXIT.store, "store_open_failed", message, { cause: error });
 }
 
 /**

@@ -25,11 +25,14 @@ export const DataFrequency = Object.freeze({
   one_quarter: "1q",
 } as const);
 
+/** Every publication frequency id, shortest first: the one list the config, stores and server use. */
+export const DATA_FREQUENCY_VALUES = ["1m", "5m", "1d", "1w", "1mo", "1q", "1y"] as const;
+
 /** One value of {@link DataFrequency}. */
-export type DataFrequencyValue = (typeof DataFrequency)[keyof typeof DataFrequency];
+export type DataFrequencyValue = (typeof DATA_FREQUENCY_VALUES)[number];
 
 /** Schema of a {@link DataFrequency} value. */
-export const DataFrequencySchema = z.enum(["1m", "5m", "1d", "1w", "1y", "1mo", "1q"]);
+export const DataFrequencySchema = z.enum(DATA_FREQUENCY_VALUES);
 
 /**
  * A declared column of the node's table. Only `column_name` (at most 63 characters, the

@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { ArgumentError } from "../errors.js";
 
 /** A luxon `DateTime` (or anything shaped like it): epoch millis plus a UTC offset in minutes. */
 export interface LuxonLike {
@@ -36,30 +37,33 @@ export class DateTimeValue {
     readonly wallMicros: number,
     readonly utcOffsetSeconds: number | null,
   ) {
-    if (!Number.isSafeInteger(wallMicros)) throw new TypeError(`invalid datetime ${wallMicros}`);
+    if (!Number.isSafeInteger(wallMicros))
+      throw new ArgumentError("invalid_datetime", `invalid datetime ${wallMicros}`);
   }
 
   /**
    * Reads a `Date` (UTC, millisecond precision), an ISO-8601 string (offset or `Z` kept, naive
    * when none, date-only as naive midnight, up to 6 fractional digits kept), a luxon `DateTime`
-   * (its offset kept) or a `DateTimeValue`. Throws a `TypeError` for anything else.
+   * (its offset kept) or a `DateTimeValue`. Throws an `ArgumentError` (`invalid_datetime`) for anything else.
    */
   static from(value: DateTimeInput): DateTimeValue {
     if (value instanceof DateTimeValue) return value;
     if (value instanceof Date) {
       const ms = value.getTime();
-      if (Number.isNaN(ms)) throw new TypeError("Invalid Date");
+      if (Number.isNaN(ms)) throw new ArgumentError("invalid_datetime", "Invalid Date");
       return new DateTimeValue(ms * 1000, 0);
     }
     if (typeof value === "string") return parseIso(value);
     if (isLuxonLike(value)) {
-      if (value.isValid === false) throw new TypeError("invalid luxon DateTime");
+      if (value.isValid === false)
+        throw new ArgumentError("invalid_datetime", "invalid luxon DateTime");
       const ms = value.toMillis();
-      if (!Number.isFinite(ms)) throw new TypeError("invalid luxon DateTime");
+      if (!Number.isFinite(ms))
+        throw new ArgumentError("invalid_datetime", "invalid luxon DateTime");
       const offsetSeconds = Math.round(value.offset * 60);
       return new DateTimeValue(ms * 1000 + offsetSeconds * 1_000_000, offsetSeconds);
     }
-    throw new TypeError(`not a datetime: ${String(value)}`);
+    throw new ArgumentError("invalid_datetime", `not a datetime: ${String(value)}`);
   }
 
   /** True when the datetime has no UTC offset. */
@@ -109,7 +113,11 @@ function formatOffset(seconds: number | null): string {
 
 function parseIso(text: string): DateTimeValue {
   const m = ISO_RE.exec(text.trim());
-  if (!m) throw new TypeError(`not an ISO-8601 datetime: ${JSON.stringify(text)}`);
+  if (!m)
+    throw new ArgumentError(
+      "invalid_datetime",
+      `not an ISO-8601 datetime: ${JSON.stringify(text)}`,
+    );
   const [, y, mo, d, hh = "0", mi = "0", ss = "0", frac = "", zone] = m;
   const month = Number(mo);
   const day = Number(d);
@@ -127,7 +135,7 @@ function parseIso(text: string): DateTimeValue {
     second > 59 ||
     check.getUTCDate() !== day
   ) {
-    throw new TypeError(`not a valid datetime: ${JSON.stringify(text)}`);
+    throw new ArgumentError("invalid_datetime", `not a valid datetime: ${JSON.stringify(text)}`);
   }
   const wall = ms * 1000 + Number(frac.padEnd(6, "0").slice(0, 6));
   let offset: number | null = null;
@@ -138,7 +146,8 @@ function parseIso(text: string): DateTimeValue {
     const oh = Number(digits.slice(0, 2));
     const om = Number(digits.slice(2, 4) || "0");
     const os = Number(digits.slice(4, 6) || "0");
-    if (oh > 23 || om > 59 || os > 59) throw new TypeError(`invalid UTC offset in ${text}`);
+    if (oh > 23 || om > 59 || os > 59)
+      throw new ArgumentError("invalid_datetime", `invalid UTC offset in ${text}`);
     offset = sign * (oh * 3600 + om * 60 + os);
   }
   return new DateTimeValue(wall, offset);

@@ -117,5 +117,5 @@ export function readFieldMarkers(schema: z.ZodType, model: string, field: string
 }
 
 function markerError(message: string, path: string): ConfigError {
-  return new ConfigError(message, [{ path, message }], "config_markers_invalid");
+  return new ConfigError("config_markers_invalid", message, { issues: [{ path, message }] });
 }

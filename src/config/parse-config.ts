@@ -43,5 +43,7 @@ export function parseConfig<S extends z.ZodType>(
   if (result.success) return result.data;
   const issues = toConfigIssues(result.error.issues);
   const listed = issues.map((i) => `${i.path}: ${i.message}`).join("; ");
-  throw new ConfigError(`Invalid configuration for ${owner}: ${listed}`, issues);
+  throw new ConfigError("config_invalid", `Invalid configuration for ${owner}: ${listed}`, {
+    issues: issues,
+  });
 }

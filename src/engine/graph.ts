@@ -36,9 +36,9 @@ export function orderGraph<T>(
       const start = path.findIndex((p) => p.key === key);
       const cycle = [...path.slice(start), { key, label }];
       throw new GraphError(
-        `dependency cycle: ${cycle.map((p) => p.label).join(" -> ")}`,
-        cycle.map((p) => p.label),
         "dependency_cycle",
+        `dependency cycle: ${cycle.map((p) => p.label).join(" -> ")}`,
+        { nodes: cycle.map((p) => p.label) },
       );
     }
     state.set(key, "visiting");

@@ -1,4 +1,4 @@
-import { RunError, TdagError, UnknownAssetError } from "../errors.js";
+import { GraphError, RunError, UnknownAssetError } from "../errors.js";
 import { tokenToFrameDType } from "../frame/dtype-tokens.js";
 import type { DType } from "../frame/dtypes.js";
 import { Frame, type FrameInput, UNIQUE_IDENTIFIER } from "../frame/frame.js";
@@ -138,7 +138,7 @@ export async function runGraph(
         ) {
           return dep as GraphMember;
         }
-        throw new TdagError(
+        throw new GraphError(
           "invalid_dependency",
           `${node.nodeName}.dependencies() returned '${name}' which is not a DataNode or APIDataNode`,
         );
@@ -249,11 +249,17 @@ export async function runGraph(
     error =
       cause instanceof RunError
         ? cause
-        : new RunError(`run failed: ${errorMessage(cause)}`, describe(root).key, cause);
+        : new RunError("run_failed", `run failed: ${errorMessage(cause)}`, {
+            cause: cause,
+            updateHash: describe(root).key,
+          });
   } else if (options.signal?.aborted && outcome.skipped.length > 0) {
     // An abort that lands after every node finished (e.g. during the last commit) cancelled
     // nothing: the data and the run records are complete, so the run is not reported aborted.
-    error = new RunError("run aborted", describe(root).key, options.signal.reason, "run_aborted");
+    error = new RunError("run_aborted", "run aborted", {
+      cause: options.signal.reason,
+      updateHash: describe(root).key,
+    });
   }
   if (error && options.throwOnError !== false) throw error;
   return { error, df: error ? null : rootFrame, nodes };
@@ -460,7 +466,7 @@ async function updateNode(
     failure ??= error;
   }
   await store.closeRun(
-    run.uid,
+    run,
     failure ? { error: true, errorMessage: errorMessage(failure) } : { error: false, rowsWritten },
   );
 
@@ -468,9 +474,9 @@ async function updateNode(
   if (failure) {
     log.error("update failed", { ...fields, error: errorMessage(failure) });
     throw new RunError(
+      "run_failed",
       `${node.nodeName} (${node.updateHash}) failed: ${errorMessage(failure)}`,
-      node.updateHash,
-      failure,
+      { cause: failure, updateHash: node.updateHash },
     );
   }
   return {

@@ -1,4 +1,4 @@
-import { TdagError } from "../errors.js";
+import { TdagError, type TdagErrorOptions } from "../errors.js";
 
 /**
  * Why a filter, a join or a search request was refused.
@@ -8,12 +8,14 @@ import { TdagError } from "../errors.js";
  * - `unknown_column`: a condition names a column no table of the request has;
  * - `type_mismatch`: a value cannot be compared with its column's dtype.
  */
-export type FilterErrorCode =
-  | "invalid_filter"
-  | "invalid_request"
-  | "invalid_join"
-  | "unknown_column"
-  | "type_mismatch";
+export const FILTER_ERROR_CODES = [
+  "invalid_filter",
+  "invalid_request",
+  "invalid_join",
+  "unknown_column",
+  "type_mismatch",
+] as const;
+export type FilterErrorCode = (typeof FILTER_ERROR_CODES)[number];
 
 /**
  * A filter, join or search request is invalid. Thrown on construction (shape and arity) and by
@@ -27,18 +29,18 @@ export type FilterErrorCode =
  * }
  * ```
  */
-export class FilterError extends TdagError {
-  declare readonly code: FilterErrorCode;
-  readonly path: string | undefined;
+export class FilterError extends TdagError<FilterErrorCode> {
+  static override readonly family: string = "FilterError";
+  static override readonly codes: readonly string[] = FILTER_ERROR_CODES;
+  declare readonly path: string | undefined;
 
   constructor(
     code: FilterErrorCode,
     message: string,
-    options: { path?: string; cause?: unknown } = {},
+    options: TdagErrorOptions & { readonly path?: string } = {},
   ) {
-    super(code, options.path ? `${message} (at ${options.path})` : message, {
-      cause: options.cause,
+    super(code, options.path ? `${message} (at ${options.path})` : message, options, {
+      path: options.path,
     });
-    this.path = options.path;
   }
 }

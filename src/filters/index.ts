@@ -1,9 +1,4 @@
 export {
-  DataNodeStorage,
-  type FilterPagingOptions,
-  type FilterReadOptions,
-} from "./data-node-storage.js";
-export {
   type ConditionNode,
   condition,
   FILTER_OPS,
@@ -22,7 +17,6 @@ export {
 export { and_, F, type MaybeFilter, or_ } from "./filter-builders.js";
 export { FilterCompiler } from "./filter-compiler.js";
 export { FilterError, type FilterErrorCode } from "./filter-error.js";
-export type { FilterResult } from "./filter-result.js";
 export {
   JoinKey,
   type JoinSpec,

@@ -1,4 +1,4 @@
-import type { FrameIssue } from "../errors.js";
+import type { FrameIssue, FrameIssueCode } from "../errors.js";
 import type { Column, DType } from "./dtypes.js";
 import { parseInstant } from "./time.js";
 
@@ -41,7 +41,7 @@ class IssueCollector {
     if (this.rows.length < MAX_ISSUE_ROWS) this.rows.push(row);
   }
 
-  issue(code: string, column: string, what: string): FrameIssue | undefined {
+  issue(code: FrameIssueCode, column: string, what: string): FrameIssue | undefined {
     if (this.count === 0) return undefined;
     const shown = this.rows.join(", ");
     const first =

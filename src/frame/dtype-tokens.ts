@@ -119,9 +119,8 @@ export function normalizeDtypeToken(text: string, options: NormalizeDtypeOptions
   const key = String(text).trim().toLowerCase().replaceAll("_", " ").replace(/\s+/g, " ").trim();
   if (key === "") {
     throw new ConfigError(
-      `dtype must be a non-empty string, got ${JSON.stringify(text)}`,
-      [],
       "invalid_dtype",
+      `dtype must be a non-empty string, got ${JSON.stringify(text)}`,
     );
   }
   let token = ALIASES.get(key);
@@ -132,9 +131,8 @@ export function normalizeDtypeToken(text: string, options: NormalizeDtypeOptions
   if (token === undefined) return text;
   if (token === "datetime64[ns]" && options.remote) {
     throw new ConfigError(
-      `dtype ${JSON.stringify(text)} is a naive datetime, which remote tables do not accept: use "timestamp with time zone"`,
-      [],
       "naive_datetime_dtype",
+      `dtype ${JSON.stringify(text)} is a naive datetime, which remote tables do not accept: use "timestamp with time zone"`,
     );
   }
   return token;

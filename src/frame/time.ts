@@ -1,3 +1,4 @@
+import { ArgumentError } from "../errors.js";
 /**
  * Time in tdag is a UTC instant held as integer epoch **microseconds** in a JS number
  * (exact up to the year 2255). `Date` only carries milliseconds, so microseconds survive only
@@ -98,7 +99,8 @@ export function toEpochMicros(value: InstantLike, assumeUtc = false, what = "val
   const parsed = parseInstant(value, assumeUtc);
   if (parsed.ok) return parsed.micros;
   const shown = typeof value === "string" ? JSON.stringify(value) : String(value);
-  throw new TypeError(
+  throw new ArgumentError(
+    parsed.reason === "naive" ? "naive_datetime" : "invalid_datetime",
     parsed.reason === "naive"
       ? `${what} ${shown} has no time zone: give a UTC instant (suffix Z or an offset)`
       : `${what} ${shown} is not a valid instant`,

@@ -1,5 +1,4 @@
 import { type FrameIssue, FrameValidationError } from "../errors.js";
-import type { TableSchema } from "../store/data-store.js";
 import { cellValue, MAX_ISSUE_ROWS } from "./column-builder.js";
 import {
   DTYPE_TOKENS,
@@ -9,6 +8,7 @@ import {
 } from "./dtype-tokens.js";
 import type { Column, DType } from "./dtypes.js";
 import { Frame, TIME_INDEX, UNIQUE_IDENTIFIER } from "./frame.js";
+import type { TableSchema } from "./table-schema.js";
 import { microsToIso } from "./time.js";
 
 /** A declared column (the reference `RecordDefinition`): its name and its dtype token. */
@@ -260,9 +260,24 @@ function hasDuplicateIndex(frame: Frame, dims: readonly Column[]): boolean {
 }
 
 function checkDuplicateIndex(frame: Frame, issues: FrameIssue[]): void {
+  const issue = duplicateIndexIssue(frame);
+  if (issue) issues.push(issue);
+}
+
+/**
+ * The `duplicate_index` issue of a frame whose full index repeats, or `null`. Linear in the
+ * frame (a counting pass over typed arrays); the keyed pass that names the rows runs only when a
+ * duplicate exists.
+ *
+ * @example
+ * ```ts
+ * duplicateIndexIssue(frame)?.message; // "1 row(s) repeat the index key of an earlier row ..."
+ * ```
+ */
+export function duplicateIndexIssue(frame: Frame): FrameIssue | null {
   const time = frame.time;
   const dims = frame.identityDimensions.map((name) => frame.getColumn(name));
-  if (!hasDuplicateIndex(frame, dims)) return;
+  if (!hasDuplicateIndex(frame, dims)) return null;
   // Slow path, only when a duplicate exists: find every repeated row and its first occurrence.
   const seen = new Map<unknown, Map<number, number>>();
   const rows = new RowList();
@@ -293,13 +308,12 @@ function checkDuplicateIndex(frame: Frame, issues: FrameIssue[]): void {
     }
     rows.add(i);
   }
-  if (rows.count > 0) {
-    issues.push({
-      code: "duplicate_index",
-      rows: rows.rows,
-      message: `${rows.count} row(s) repeat the index key of an earlier row (${rows.text()}); first: ${example}`,
-    });
-  }
+  if (rows.count === 0) return null;
+  return {
+    code: "duplicate_index",
+    rows: rows.rows,
+    message: `${rows.count} row(s) repeat the index key of an earlier row (${rows.text()}); first: ${example}`,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -74,7 +74,10 @@ export function parseBeforeHashing(
     if (Object.hasOwn(value, "is_time_series_config")) {
       const data = value["config_data"];
       if (!isDict(data ?? null))
-        throw new HashingError("is_time_series_config dict without a config_data dict");
+        throw new HashingError(
+          "hash_unserializable",
+          "is_time_series_config dict without a config_data dict",
+        );
       return {
         is_time_series_config: value["is_time_series_config"] ?? null,
         config_data: hashSignature(data as PyDict, options).updateMd5,
@@ -82,7 +85,8 @@ export function parseBeforeHashing(
     }
     if (value["__type__"] === "orm_model_list") {
       const items = value["items"];
-      if (!Array.isArray(items)) throw new HashingError("orm_model_list without items");
+      if (!Array.isArray(items))
+        throw new HashingError("hash_unserializable", "orm_model_list without items");
       return items.map((item: PyValue) =>
         isPyDict(item) ? (item["unique_identifier"] ?? null) : null,
       );
@@ -199,7 +203,10 @@ export function hashConfiguration(
   options: HashOptions = {},
 ): ConfigurationHash {
   if (!isPyDict(buildConfiguration)) {
-    throw new HashingError("a build configuration is a dict of hashed arguments");
+    throw new HashingError(
+      "hash_unserializable",
+      "a build configuration is a dict of hashed arguments",
+    );
   }
   const signature = hashSignature(buildConfiguration, options);
   const prefix = cropHashPrefix(className);

@@ -1,3 +1,4 @@
+import { HashingError } from "../errors.js";
 import { dictFromEntries, PyFloat, type PyValue } from "./py-value.js";
 
 /**
@@ -28,7 +29,7 @@ class Reader {
   constructor(readonly text: string) {}
 
   fail(what: string): never {
-    throw new SyntaxError(`Invalid JSON at offset ${this.pos}: ${what}`);
+    throw new HashingError("json_syntax", `Invalid JSON at offset ${this.pos}: ${what}`);
   }
 
   ws(): void {

@@ -157,7 +157,10 @@ function write(value: PyValue, sortKeys: boolean): string {
     );
     return `{${parts.join(", ")}}`;
   }
-  throw new HashingError(`Object of type ${typeName(value)} is not JSON serializable`);
+  throw new HashingError(
+    "hash_unserializable",
+    `Object of type ${typeName(value)} is not JSON serializable`,
+  );
 }
 
 function typeName(value: unknown): string {

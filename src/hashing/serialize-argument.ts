@@ -62,7 +62,7 @@ function child(ctx: SerializeContext, key: string | number): SerializeContext {
 
 /** Python's `TypeError` text from `json.dumps`, verbatim (the path is not part of it). */
 function unserializable(name: string, _ctx: SerializeContext): HashingError {
-  return new HashingError(`Object of type ${name} is not JSON serializable`);
+  return new HashingError("hash_unserializable", `Object of type ${name} is not JSON serializable`);
 }
 
 const TEMPORAL_UNSERIALIZABLE: Readonly<Record<string, string>> = {
@@ -86,7 +86,8 @@ function serializeSpecial(value: unknown, ctx: SerializeContext): PyValue | unde
   if (isApiDataNodeLike(value)) throw unserializable(className(value), ctx);
   if (value instanceof DateTimeValue) return value.isoformat();
   if (value instanceof Date) {
-    if (Number.isNaN(value.getTime())) throw new HashingError(`Invalid Date at ${ctx.path}`);
+    if (Number.isNaN(value.getTime()))
+      throw new HashingError("hash_unserializable", `Invalid Date at ${ctx.path}`);
     return DateTimeValue.from(value).isoformat();
   }
   const tag = (value as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag];
@@ -224,6 +225,7 @@ function serializeMap(
     );
   }
   throw new HashingError(
+    "hash_unserializable",
     `Map keys at ${ctx.path || "<root>"} mix types: Python cannot sort them ('<' not supported between instances of 'str' and 'int')`,
   );
 }

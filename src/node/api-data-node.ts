@@ -1,4 +1,4 @@
-import { NotFoundError } from "../errors.js";
+import { ArgumentError, NotFoundError } from "../errors.js";
 import type { Frame } from "../frame/frame.js";
 import type { DataStore, StorageKey, StorageRecord, TableStatistics } from "../store/data-store.js";
 import { getStore } from "../store/store-registry.js";
@@ -48,7 +48,10 @@ export class APIDataNode {
   /** A handle on the table published under `identifier` (see `node_metadata.identifier`). */
   static buildFromIdentifier(identifier: string, options: APIDataNodeOptions = {}): APIDataNode {
     if (typeof identifier !== "string" || identifier.trim() === "") {
-      throw new TypeError("APIDataNode.buildFromIdentifier requires a non-empty identifier");
+      throw new ArgumentError(
+        "invalid_argument",
+        "APIDataNode.buildFromIdentifier requires a non-empty identifier",
+      );
     }
     return new APIDataNode({ identifier }, options);
   }
@@ -56,7 +59,10 @@ export class APIDataNode {
   /** A handle on the table with this storage hash. */
   static buildFromStorageHash(storageHash: string, options: APIDataNodeOptions = {}): APIDataNode {
     if (typeof storageHash !== "string" || storageHash.trim() === "") {
-      throw new TypeError("APIDataNode.buildFromStorageHash requires a non-empty storage hash");
+      throw new ArgumentError(
+        "invalid_argument",
+        "APIDataNode.buildFromStorageHash requires a non-empty storage hash",
+      );
     }
     return new APIDataNode({ storageHash }, options);
   }
@@ -96,8 +102,8 @@ export class APIDataNode {
   private requireResolved(): StorageRecord {
     if (!this.storage) {
       throw new NotFoundError(
-        `${this.label} is not resolved yet: await node.resolve() first`,
         "unresolved",
+        `${this.label} is not resolved yet: await node.resolve() first`,
       );
     }
     return this.storage;
@@ -114,7 +120,7 @@ export class APIDataNode {
           : "storageHash" in this.key
             ? `no table has the storage hash '${this.key.storageHash}'`
             : `no table has the uid '${this.key.uid}'`;
-      throw new NotFoundError(`${this.label}: ${what}`, "storage_not_found");
+      throw new NotFoundError("storage_not_found", `${this.label}: ${what}`);
     }
     this.storage = found;
     return found;

@@ -20,20 +20,23 @@ export interface AssetCallOptions {
  * ```ts
  * // the seed guide's ensure_assets_exist pattern, in one idempotent call
  * const assets = await Asset.batchGetOrRegisterCustomAssets(
- *   ["AAPL", "MSFT"].map((uid) => ({ unique_identifier: uid, snapshot: { name: uid, ticker: uid } })),
+ *   ["AAPL", "MSFT"].map((uid) => ({ uniqueIdentifier: uid, snapshot: { name: uid, ticker: uid } })),
  * );
- * const existing = await Asset.filter({ unique_identifier__in: ["AAPL"] });
+ * const existing = await Asset.filter({ uniqueIdentifier: ["AAPL"] }); // a list means "any of"
  * ```
  */
 export const Asset = {
-  /** Assets matching a DRF-style filter (`unique_identifier__in`, `ticker`, ...). */
+  /**
+   * Assets matching a filter, ordered by id: `uniqueIdentifier` and `ticker` take a value or a
+   * list (any of), `nameContains`, `exchangeCode`, `securityType` a value; keys AND together.
+   */
   async filter(filter: AssetFilter, options: AssetCallOptions = {}): Promise<AssetRecord[]> {
     const store = options.store ?? (await getStore());
     return store.filterAssets(filter, options.signal ? { signal: options.signal } : {});
   },
 
   /**
-   * Registers the given assets, keyed by `unique_identifier`, and returns all of them in request
+   * Registers the given assets, keyed by `uniqueIdentifier`, and returns all of them in request
    * order (those that already existed included). Calling it twice registers nothing new.
    */
   async batchGetOrRegisterCustomAssets(

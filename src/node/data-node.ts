@@ -13,7 +13,7 @@ import {
   runGraph,
   type UpdateContext,
 } from "../engine/run-engine.js";
-import { TdagError } from "../errors.js";
+import { ConfigError } from "../errors.js";
 import { Frame, type FrameInput } from "../frame/frame.js";
 import { DATA_NODE_BRAND } from "../hashing/brands.js";
 import { hashNamespace } from "../hashing/namespace.js";
@@ -28,6 +28,7 @@ import type {
   TableMetadata,
   TableStatistics,
 } from "../store/data-store.js";
+import { emptyStatistics } from "../store/progress-tree.js";
 import { getLogger, getStore } from "../store/store-registry.js";
 import {
   computeNodeIdentity,
@@ -252,7 +253,7 @@ export abstract class DataNode<S extends z.ZodObject = typeof DataNodeConfigurat
    * ```
    */
   update(_context: UpdateContext): FrameInput | Promise<FrameInput> {
-    throw new TdagError(
+    throw new ConfigError(
       "update_missing",
       `${this.nodeName} does not define update(): override it to return the rows that are new since the last run`,
     );
@@ -302,15 +303,7 @@ export abstract class DataNode<S extends z.ZodObject = typeof DataNodeConfigurat
   async getTableStatistics(): Promise<TableStatistics> {
     const store = await this.getStore();
     const storage = await this.findStorage(store);
-    if (!storage) {
-      return {
-        globalIndexProgress: null,
-        indexProgress: null,
-        indexMin: null,
-        multiIndexColumnStats: null,
-        rowCount: null,
-      };
-    }
+    if (!storage) return emptyStatistics();
     return store.getTableStatistics(storage.uid);
   }
 

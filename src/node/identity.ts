@@ -51,9 +51,8 @@ export function resolveClassIdentity(ctor: NodeClassStatics): ResolvedClassIdent
   const name = declared ?? ctor.name;
   if (!name) {
     throw new ConfigError(
-      "an anonymous DataNode class needs `static nodeName` (its name is part of both hashes)",
-      [],
       "node_identity_missing",
+      "an anonymous DataNode class needs `static nodeName` (its name is part of both hashes)",
     );
   }
   return { importPath: { module: TS_MODULE, qualname: name }, prefixName: name, configKey };
@@ -95,8 +94,9 @@ export function computeNodeIdentity(input: NodeIdentityInput): NodeIdentity {
   for (const [key, value] of Object.entries(input.hashedArgs ?? {})) {
     if (key === identity.configKey || RESERVED_ARGS.has(key)) {
       throw new ConfigError(
+        "config_invalid",
         `hashed argument '${key}' of ${input.ctor.name} collides with a key the node hashes itself`,
-        [{ path: key, message: "reserved hashed argument" }],
+        { issues: [{ path: key, message: "reserved hashed argument" }] },
       );
     }
     args[key] = { value };

@@ -44,23 +44,21 @@ export function checkNodeOptions(
   hashedArgs: Readonly<Record<string, unknown>> | undefined,
 ): string | undefined {
   if (typeof options !== "object" || options === null) {
-    throw new ConfigError("DataNode options must be an object", [], "node_options_invalid");
+    throw new ConfigError("node_options_invalid", "DataNode options must be an object");
   }
   for (const bag of [options, hashedArgs ?? {}]) {
     if (Object.hasOwn(bag, "init_meta") || Object.hasOwn(bag, "initMeta")) {
-      throw new ConfigError(
-        INIT_META_MESSAGE,
-        [{ path: "init_meta", message: "removed" }],
-        "init_meta_removed",
-      );
+      throw new ConfigError("init_meta_removed", INIT_META_MESSAGE, {
+        issues: [{ path: "init_meta", message: "removed" }],
+      });
     }
   }
   const unknown = Object.keys(options).filter((k) => !KNOWN_OPTIONS.has(k));
   if (unknown.length > 0) {
     throw new ConfigError(
-      `Unknown DataNode option(s): ${unknown.join(", ")} (known: ${[...KNOWN_OPTIONS].join(", ")})`,
-      unknown.map((path) => ({ path, message: "unknown option" })),
       "node_options_invalid",
+      `Unknown DataNode option(s): ${unknown.join(", ")} (known: ${[...KNOWN_OPTIONS].join(", ")})`,
+      { issues: unknown.map((path) => ({ path, message: "unknown option" })) },
     );
   }
   const explicit = options.hashNamespace as string | null | undefined;
@@ -74,7 +72,7 @@ export function checkLegacyClassAttributes(target: unknown, base: unknown): void
   let c: unknown = target;
   while (typeof c === "function" && c !== base) {
     if (Object.hasOwn(c, "_ARGS_IGNORE_IN_STORAGE_HASH")) {
-      throw new ConfigError(legacyArgsIgnoreMessage(c.name), [], "legacy_class_attribute");
+      throw new ConfigError("legacy_class_attribute", legacyArgsIgnoreMessage(c.name));
     }
     c = Object.getPrototypeOf(c);
   }

@@ -1,3 +1,4 @@
+import { ArgumentError } from "../errors.js";
 import type { Frame } from "../frame/frame.js";
 import { type InstantLike, toEpochMicros } from "../frame/time.js";
 import type {
@@ -48,7 +49,8 @@ const REMOVED = ["unique_identifier_list", "unique_identifier_range_map", "uniqu
 function rejectRemoved(options: object): void {
   for (const key of REMOVED) {
     if (key in options) {
-      throw new TypeError(
+      throw new ArgumentError(
+        "removed_option",
         `${key} was removed from reads; use dimensionFilters: { unique_identifier: [...] } or dimensionRangeMap`,
       );
     }

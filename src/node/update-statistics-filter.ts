@@ -1,4 +1,4 @@
-import { TdagError } from "../errors.js";
+import { UpdateStatisticsError } from "../errors.js";
 import type { Column } from "../frame/dtypes.js";
 import type { Frame } from "../frame/frame.js";
 import { microsToIso } from "../frame/time.js";
@@ -78,7 +78,7 @@ function flatten(
     const joined = depth === 0 ? key : prefix + SEP + key;
     if (depth + 1 === levels) {
       if (child instanceof Map) {
-        throw new TdagError(
+        throw new UpdateStatisticsError(
           "identity_dimensions_mismatch",
           `UpdateStatistics: index_progress is nested deeper than the frame's identity dimensions [${dims.join(", ")}] (at key ${JSON.stringify(key)}); the frame's index does not match the table`,
         );

@@ -1,4 +1,4 @@
-import { TdagError } from "../errors.js";
+import { UpdateStatisticsError } from "../errors.js";
 import { microsToDate, microsToIso, parseIsoInstant } from "../frame/time.js";
 
 /**
@@ -133,8 +133,8 @@ function describe(value: unknown): string {
   return `a ${typeof value}`;
 }
 
-function invalid(message: string): TdagError {
-  return new TdagError("update_statistics_invalid", `UpdateStatistics: ${message}`);
+function invalid(message: string): UpdateStatisticsError {
+  return new UpdateStatisticsError("update_statistics_invalid", `UpdateStatistics: ${message}`);
 }
 
 /** Every non-null numeric leaf of a node, depth first. */

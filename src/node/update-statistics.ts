@@ -1,4 +1,4 @@
-import { TdagError } from "../errors.js";
+import { UpdateStatisticsError } from "../errors.js";
 import type { Frame } from "../frame/frame.js";
 import { microsToDate, microsToIso } from "../frame/time.js";
 import type { AssetRecord, DimensionRange, TableStatistics } from "../store/data-store.js";
@@ -461,7 +461,7 @@ export class UpdateStatistics implements Iterable<[string, DateTree | Date | str
    *
    * @example
    * ```ts
-   * stats.assetList?.map((a) => a.unique_identifier);
+   * stats.assetList?.map((a) => a.uniqueIdentifier);
    * ```
    */
   get assetList(): readonly AssetRecord[] | null {
@@ -502,13 +502,13 @@ export class UpdateStatistics implements Iterable<[string, DateTree | Date | str
     const dims = options.identityDimensions ?? [UID];
     const assetLevel = dims.indexOf(UID) + 1;
     if (assetLevel === 0) {
-      throw new TdagError(
+      throw new UpdateStatisticsError(
         "identity_dimensions_mismatch",
         `UpdateStatistics.withAssetList: identity dimensions [${dims.join(", ")}] have no '${UID}'`,
       );
     }
     if (assets === null) return this.derive({ assetList: null, assetLevel });
-    const uids = uniqueKeys(assets.map((a) => a.unique_identifier));
+    const uids = uniqueKeys(assets.map((a) => a.uniqueIdentifier));
     const list = Object.freeze([...assets]);
     if (assetLevel === 1) {
       const scoped = this.scopeFirstLevel(uids, null);
@@ -658,7 +658,7 @@ export class UpdateStatistics implements Iterable<[string, DateTree | Date | str
   withoutIdentity(identity: unknown): UpdateStatistics {
     const key = requireKey(identity);
     if (!this.state.progress?.has(key)) {
-      throw new TdagError(
+      throw new UpdateStatisticsError(
         "identity_not_found",
         `${JSON.stringify(key)} not found in index_progress`,
       );
@@ -804,7 +804,7 @@ export class UpdateStatistics implements Iterable<[string, DateTree | Date | str
    */
   iterIndexProgressCoordinates(identityDimensions: readonly string[]): IndexProgressCoordinate[] {
     if (!Array.isArray(identityDimensions)) {
-      throw new TdagError(
+      throw new UpdateStatisticsError(
         "identity_dimensions_required",
         "UpdateStatistics.iterIndexProgressCoordinates: identityDimensions must be passed explicitly (the index names after the time index)",
       );
@@ -814,7 +814,7 @@ export class UpdateStatistics implements Iterable<[string, DateTree | Date | str
       if (node instanceof Map) {
         const dim = identityDimensions[depth];
         if (dim === undefined) {
-          throw new TdagError(
+          throw new UpdateStatisticsError(
             "identity_dimensions_mismatch",
             `UpdateStatistics: identityDimensions [${identityDimensions.join(", ")}] must include a name for every nested index_progress level`,
           );
@@ -1015,7 +1015,7 @@ export class UpdateStatistics implements Iterable<[string, DateTree | Date | str
    */
   filterIdentityLevel(level: number, filters: readonly unknown[]): UpdateStatistics {
     if (!Number.isInteger(level) || level < 1) {
-      throw new TdagError(
+      throw new UpdateStatisticsError(
         "identity_level_invalid",
         `UpdateStatistics.filterIdentityLevel: level must be an integer >= 1, got ${level}`,
       );
@@ -1103,7 +1103,7 @@ export class UpdateStatistics implements Iterable<[string, DateTree | Date | str
     const uids =
       this.state.assetList === null
         ? [...nodes.keys()]
-        : uniqueKeys(this.state.assetList.map((a) => a.unique_identifier));
+        : uniqueKeys(this.state.assetList.map((a) => a.uniqueIdentifier));
     const out = new Map<string, number | null>();
     for (const uid of uids) {
       let best: number | null = null;
@@ -1206,7 +1206,7 @@ export class UpdateStatistics implements Iterable<[string, DateTree | Date | str
 
 function parseInit(init: unknown, mode: NumberMode): State {
   if (init === null || typeof init !== "object" || Array.isArray(init)) {
-    throw new TdagError(
+    throw new UpdateStatisticsError(
       "update_statistics_invalid",
       "UpdateStatistics: init must be an object of wire fields",
     );
@@ -1216,14 +1216,14 @@ function parseInit(init: unknown, mode: NumberMode): State {
     (k) => !(UPDATE_STATISTICS_FIELDS as readonly string[]).includes(k),
   );
   if (unknown.length > 0) {
-    throw new TdagError(
+    throw new UpdateStatisticsError(
       "update_statistics_unknown_field",
       `UpdateStatistics: unknown field(s) ${unknown.map((k) => JSON.stringify(k)).join(", ")}; accepted: ${UPDATE_STATISTICS_FIELDS.join(", ")} (legacy asset_list / asset_time_statistics / _PER_ASSET_ shapes are not supported)`,
     );
   }
   const isBackfill = fields["is_backfill"] ?? false;
   if (typeof isBackfill !== "boolean") {
-    throw new TdagError(
+    throw new UpdateStatisticsError(
       "update_statistics_invalid",
       "UpdateStatistics: is_backfill must be a boolean",
     );
@@ -1250,7 +1250,7 @@ function parseInit(init: unknown, mode: NumberMode): State {
 function parseGlobal(value: unknown, mode: NumberMode): State["global"] {
   if (value === null || value === undefined) return null;
   if (typeof value !== "object" || Array.isArray(value) || value instanceof Date) {
-    throw new TdagError(
+    throw new UpdateStatisticsError(
       "update_statistics_invalid",
       "UpdateStatistics: global_index_progress must be an object { min, max }",
     );
@@ -1258,7 +1258,7 @@ function parseGlobal(value: unknown, mode: NumberMode): State["global"] {
   const g = value as Record<string, unknown>;
   const extra = Object.keys(g).filter((k) => k !== "min" && k !== "max");
   if (extra.length > 0) {
-    throw new TdagError(
+    throw new UpdateStatisticsError(
       "update_statistics_invalid",
       `UpdateStatistics: global_index_progress accepts only min and max, got ${extra.join(", ")}`,
     );
@@ -1292,7 +1292,10 @@ function addDelta(micros: number | null, delta: number | undefined): number | nu
 function requireKey(identity: unknown): string {
   const key = identityKey(identity);
   if (key === null) {
-    throw new TdagError("identity_invalid", "UpdateStatistics: an identity value cannot be null");
+    throw new UpdateStatisticsError(
+      "identity_invalid",
+      "UpdateStatistics: an identity value cannot be null",
+    );
   }
   return key;
 }

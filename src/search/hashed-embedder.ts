@@ -1,3 +1,4 @@
+import { ArgumentError } from "../errors.js";
 import type { Embedder } from "./search-types.js";
 import { trigramList, trigramWords } from "./trigram.js";
 
@@ -34,7 +35,10 @@ const BIGRAM_WEIGHT = 0.5;
 export function hashedEmbedding(text: string, options: HashedEmbeddingOptions = {}): number[] {
   const dimension = options.dimension ?? HASHED_EMBEDDING_DIMENSION;
   if (!Number.isInteger(dimension) || dimension < 1) {
-    throw new RangeError(`dimension must be a positive integer, got ${String(dimension)}`);
+    throw new ArgumentError(
+      "invalid_argument",
+      `dimension must be a positive integer, got ${String(dimension)}`,
+    );
   }
   const counts = new Map<string, number>();
   const add = (feature: string) => counts.set(feature, (counts.get(feature) ?? 0) + 1);

@@ -1,9 +1,8 @@
-import type { StorageRecord } from "../store/data-store.js";
+import type { SearchHit, StorageRecord, StorageSearchFilters } from "../store/store-types.js";
 import { blendRank, compareTieKeys, cosineSimilarity, type RankEntry } from "./ranking.js";
 import type { ActiveEmbedder } from "./search-config.js";
 import { SearchError } from "./search-error.js";
 import type { ColumnSearchRequest, DescriptionSearchRequest } from "./search-options.js";
-import type { SearchHit, StorageSearchFilters } from "./search-types.js";
 import {
   setSimilarity,
   trigramList,
@@ -75,7 +74,7 @@ export function storageMatchesFilters(
   filters: StorageSearchFilters,
   dataSourceId: number,
 ): boolean {
-  if (filters.data_source_id !== undefined && filters.data_source_id !== dataSourceId) return false;
+  if (filters.dataSourceId !== undefined && filters.dataSourceId !== dataSourceId) return false;
   if (filters.namespace !== undefined) {
     const ns = storage.namespace === "" ? null : storage.namespace;
     const wanted = filters.namespace === "" ? null : filters.namespace;
@@ -83,17 +82,17 @@ export function storageMatchesFilters(
   }
   if (filters.identifier !== undefined && storage.identifier !== filters.identifier) return false;
   if (
-    filters.identifier__contains !== undefined &&
-    !(storage.identifier ?? "\u0000").includes(filters.identifier__contains)
+    filters.identifierContains !== undefined &&
+    !(storage.identifier ?? "\u0000").includes(filters.identifierContains)
   ) {
     return false;
   }
-  if (filters.storage_hash !== undefined && storage.storageHash !== filters.storage_hash) {
+  if (filters.storageHash !== undefined && storage.storageHash !== filters.storageHash) {
     return false;
   }
   if (
-    filters.source_class_name !== undefined &&
-    storage.sourceClassName !== filters.source_class_name
+    filters.sourceClassName !== undefined &&
+    storage.sourceClassName !== filters.sourceClassName
   ) {
     return false;
   }

@@ -1,3 +1,4 @@
+import { ArgumentError } from "../errors.js";
 /**
  * The platform's blended ranking: candidates are the `trigramK` best by trigram similarity
  * together with the `embedK` best by embedding similarity; each scores
@@ -88,7 +89,10 @@ export function blendRank<T>(entries: readonly RankEntry<T>[], options: BlendOpt
  */
 export function cosineSimilarity(a: readonly number[], b: readonly number[]): number {
   if (a.length !== b.length) {
-    throw new RangeError(`vectors differ in length (${a.length} and ${b.length})`);
+    throw new ArgumentError(
+      "invalid_argument",
+      `vectors differ in length (${a.length} and ${b.length})`,
+    );
   }
   let dot = 0;
   let na = 0;

@@ -1,4 +1,4 @@
-import { TdagError } from "../errors.js";
+import { TdagError, type TdagErrorOptions } from "../errors.js";
 
 /**
  * Why a search was refused:
@@ -11,13 +11,15 @@ import { TdagError } from "../errors.js";
  * - `invalid_embedding`: an embedder returned something that is not a non-empty list of finite
  *   numbers.
  */
-export type SearchErrorCode =
-  | "invalid_search_query"
-  | "unknown_search_filter"
-  | "invalid_search_option"
-  | "unknown_embedding_model"
-  | "embedding_dimension_mismatch"
-  | "invalid_embedding";
+export const SEARCH_ERROR_CODES = [
+  "invalid_search_query",
+  "unknown_search_filter",
+  "invalid_search_option",
+  "unknown_embedding_model",
+  "embedding_dimension_mismatch",
+  "invalid_embedding",
+] as const;
+export type SearchErrorCode = (typeof SEARCH_ERROR_CODES)[number];
 
 /**
  * A description or column search was refused. Thrown before any store work for bad arguments.
@@ -29,10 +31,11 @@ export type SearchErrorCode =
  * }
  * ```
  */
-export class SearchError extends TdagError {
-  declare readonly code: SearchErrorCode;
+export class SearchError extends TdagError<SearchErrorCode> {
+  static override readonly family: string = "SearchError";
+  static override readonly codes: readonly string[] = SEARCH_ERROR_CODES;
 
-  constructor(code: SearchErrorCode, message: string) {
-    super(code, message);
+  constructor(code: SearchErrorCode, message: string, options: TdagErrorOptions = {}) {
+    super(code, message, options);
   }
 }

@@ -1,6 +1,6 @@
+import type { StorageSearchFilters } from "../store/store-types.js";
 import { type BlendOptions, DEFAULT_BLEND } from "./ranking.js";
 import { SearchError } from "./search-error.js";
-import type { StorageSearchFilters } from "./search-types.js";
 
 /** A validated description search. */
 export interface DescriptionSearchRequest {
@@ -21,12 +21,12 @@ export interface ColumnSearchRequest {
 }
 
 const DESCRIPTION_KEYS = new Set([
-  "trigram_k",
-  "embed_k",
-  "w_trgm",
-  "w_emb",
-  "embedding_model",
-  "q_embedding",
+  "trigramK",
+  "embedK",
+  "wTrgm",
+  "wEmb",
+  "embeddingModel",
+  "qEmbedding",
   "filters",
   "signal",
 ]);
@@ -34,10 +34,10 @@ const COLUMN_KEYS = new Set(["filters", "limit", "signal"]);
 const FILTER_KEYS = [
   "namespace",
   "identifier",
-  "identifier__contains",
-  "storage_hash",
-  "source_class_name",
-  "data_source_id",
+  "identifierContains",
+  "storageHash",
+  "sourceClassName",
+  "dataSourceId",
 ] as const;
 
 /**
@@ -58,29 +58,29 @@ export function parseSearchQuery(q: unknown): string {
 }
 
 /**
- * Validates description-search arguments and fills the platform's defaults (`trigram_k` 200,
- * `embed_k` 200, `w_trgm` 0.65, `w_emb` 0.35, `embedding_model` `"default"`).
+ * Validates description-search arguments and fills the platform's defaults (`trigramK` 200,
+ * `embedK` 200, `wTrgm` 0.65, `wEmb` 0.35, `embeddingModel` `"default"`).
  */
 export function parseDescriptionSearch(q: unknown, options: unknown): DescriptionSearchRequest {
   const query = parseSearchQuery(q);
   const o = checkKeys(options, DESCRIPTION_KEYS, "description search option");
-  const model = o["embedding_model"] ?? "default";
+  const model = o["embeddingModel"] ?? "default";
   if (typeof model !== "string" || model.trim() === "") {
     throw new SearchError(
       "invalid_search_option",
-      `embedding_model must be a non-empty string, got ${describe(model)}`,
+      `embeddingModel must be a non-empty string, got ${describe(model)}`,
     );
   }
   return {
     q: query,
     blend: {
-      trigramK: count(o["trigram_k"], "trigram_k", DEFAULT_BLEND.trigramK),
-      embedK: count(o["embed_k"], "embed_k", DEFAULT_BLEND.embedK),
-      wTrgm: weight(o["w_trgm"], "w_trgm", DEFAULT_BLEND.wTrgm),
-      wEmb: weight(o["w_emb"], "w_emb", DEFAULT_BLEND.wEmb),
+      trigramK: count(o["trigramK"], "trigramK", DEFAULT_BLEND.trigramK),
+      embedK: count(o["embedK"], "embedK", DEFAULT_BLEND.embedK),
+      wTrgm: weight(o["wTrgm"], "wTrgm", DEFAULT_BLEND.wTrgm),
+      wEmb: weight(o["wEmb"], "wEmb", DEFAULT_BLEND.wEmb),
     },
     embeddingModel: model.trim(),
-    qEmbedding: vector(o["q_embedding"]),
+    qEmbedding: vector(o["qEmbedding"]),
     filters: parseStorageFilters(o["filters"]),
   };
 }
@@ -118,14 +118,14 @@ export function parseStorageFilters(filters: unknown): StorageSearchFilters {
   for (const key of FILTER_KEYS) {
     const value = f[key];
     if (value === undefined) continue;
-    if (key === "data_source_id") {
+    if (key === "dataSourceId") {
       if (!Number.isSafeInteger(value)) {
         throw new SearchError(
           "invalid_search_option",
-          `filter data_source_id must be an integer, got ${describe(value)}`,
+          `filter dataSourceId must be an integer, got ${describe(value)}`,
         );
       }
-      out.data_source_id = value as number;
+      out.dataSourceId = value as number;
     } else if (key === "namespace" && value === null) {
       out.namespace = null;
     } else {
@@ -192,7 +192,7 @@ function vector(value: unknown): readonly number[] | null {
   ) {
     throw new SearchError(
       "invalid_search_option",
-      "q_embedding must be a non-empty array of finite numbers",
+      "qEmbedding must be a non-empty array of finite numbers",
     );
   }
   return [...(value as number[])];

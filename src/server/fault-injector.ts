@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Context, MiddlewareHandler } from "hono";
+import { ConfigError } from "../errors.js";
 
 /** What an injected fault does to a matching request. */
 export type FaultAction =
@@ -146,6 +147,9 @@ function destroySocket(c: Context): void {
   const env = c.env as { incoming?: { socket?: { destroy(): void } } } | undefined;
   const socket = env?.incoming?.socket;
   if (!socket)
-    throw new Error("a dropped-connection fault needs a listening server (startPlatformServer)");
+    throw new ConfigError(
+      "config_invalid",
+      "a dropped-connection fault needs a listening server (startPlatformServer)",
+    );
   socket.destroy();
 }

@@ -1,5 +1,37 @@
 import { TdagError } from "../errors.js";
 
+/** Codes of {@link HttpError}, one per status the server answers with. */
+export const HTTP_ERROR_CODES = [
+  "bad_request",
+  "unauthorized",
+  "forbidden",
+  "not_found",
+  "method_not_allowed",
+  "conflict",
+  "payload_too_large",
+  "unsupported_media_type",
+  "throttled",
+  "server_error",
+  "http_error",
+] as const;
+export type HttpErrorCode = (typeof HTTP_ERROR_CODES)[number];
+
+const STATUS_CODES: Readonly<Record<number, HttpErrorCode>> = {
+  400: "bad_request",
+  401: "unauthorized",
+  403: "forbidden",
+  404: "not_found",
+  405: "method_not_allowed",
+  409: "conflict",
+  413: "payload_too_large",
+  415: "unsupported_media_type",
+  429: "throttled",
+};
+
+function codeOf(status: number): HttpErrorCode {
+  return STATUS_CODES[status] ?? (status >= 500 ? "server_error" : "http_error");
+}
+
 /** DRF-style field errors: `{ "field": ["message", ...] }`. */
 export type FieldErrors = Readonly<Record<string, readonly string[]>>;
 
@@ -12,17 +44,19 @@ export type FieldErrors = Readonly<Record<string, readonly string[]>>;
  * throw HttpError.badRequest({ storage_hash: ["This field is required."] });
  * ```
  */
-export class HttpError extends TdagError {
-  readonly status: number;
-  readonly body: Readonly<Record<string, unknown>>;
+export class HttpError extends TdagError<HttpErrorCode> {
+  static override readonly family: string = "HttpError";
+  static override readonly codes: readonly string[] = HTTP_ERROR_CODES;
+  declare readonly status: number;
+  declare readonly body: Readonly<Record<string, unknown>>;
 
   constructor(status: number, body: Readonly<Record<string, unknown>>, message?: string) {
     super(
-      `http_${status}`,
+      codeOf(status),
       message ?? (typeof body["detail"] === "string" ? body["detail"] : JSON.stringify(body)),
+      {},
+      { status, body },
     );
-    this.status = status;
-    this.body = body;
   }
 
   /** 400 with DRF field errors. */

@@ -98,11 +98,13 @@ export class PlatformContext {
     return updater;
   }
 
-  /** An updater by uid (known to the server once created or looked up by hash). */
-  requireUpdater(uid: string): UpdaterRecord {
-    const updater = this.updaters.get(uid);
+  /** An updater by uid, from the store (remembered, so listings know it). */
+  async requireUpdater(uid: string): Promise<UpdaterRecord> {
+    const known = this.updaters.get(uid);
+    if (known) return known;
+    const updater = uid.trim() === "" ? null : await this.store.findUpdater({ uid });
     if (!updater) throw HttpError.notFound(`No DataNodeUpdate matches uid '${uid}'.`);
-    return updater;
+    return this.rememberUpdater(updater);
   }
 
   async requireStorage(uid: string): Promise<StorageRecord> {
@@ -245,7 +247,9 @@ export class PlatformContext {
 
   async updateDetails(updater: UpdaterRecord): Promise<JsonObject> {
     const state = this.state(updater.uid);
-    const runs = await this.store.listRuns(updater.uid, { limit: 5 });
+    const runs = this.store.capabilities.listRuns
+      ? await this.store.listRuns(updater.uid, { limit: 5 })
+      : [];
     const last = runs.find((r) => r.endedAt !== null) ?? null;
     return {
       active_update: state.activeRunUid !== null,
@@ -320,24 +324,24 @@ export function columnMetadataToWire(c: ColumnMetadata): JsonObject {
 export function assetToWire(a: AssetRecord): JsonObject {
   return {
     id: a.id,
-    unique_identifier: a.unique_identifier,
+    unique_identifier: a.uniqueIdentifier,
     figi: null,
     composite: null,
     share_class: null,
     isin: a.isin,
-    security_type: a.security_type,
+    security_type: a.securityType,
     security_type_2: null,
-    security_market_sector: a.security_market_sector,
+    security_market_sector: a.securityMarketSector,
     is_tradable: true,
-    is_custom_by_organization: a.is_custom_by_organization,
+    is_custom_by_organization: a.isCustomByOrganization,
     current_snapshot: {
       id: a.id,
       asset: a.id,
       effective_from: null,
       effective_to: null,
-      name: a.current_snapshot.name,
-      ticker: a.current_snapshot.ticker,
-      exchange_code: a.current_snapshot.exchange_code,
+      name: a.currentSnapshot.name,
+      ticker: a.currentSnapshot.ticker,
+      exchange_code: a.currentSnapshot.exchangeCode,
       asset_ticker_group_id: null,
       venue_specific_properties: null,
     },

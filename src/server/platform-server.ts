@@ -161,14 +161,14 @@ export async function startPlatformServer(
   const host = options.host ?? "127.0.0.1";
   if (!LOOPBACK.has(host)) {
     throw new ConfigError(
-      `the local platform server only listens on loopback (127.0.0.1, ::1, localhost), not '${host}'`,
-      [{ path: "host", message: "not a loopback address" }],
       "server_not_loopback",
+      `the local platform server only listens on loopback (127.0.0.1, ::1, localhost), not '${host}'`,
+      { issues: [{ path: "host", message: "not a loopback address" }] },
     );
   }
   const port = options.port ?? 0;
   if (!Number.isSafeInteger(port) || port < 0 || port > 65_535) {
-    throw new ConfigError(`port must be an integer 0..65535 (got ${port})`, [], "invalid_port");
+    throw new ConfigError("invalid_port", `port must be an integer 0..65535 (got ${port})`);
   }
   let store = options.store;
   const ownsStore = store === undefined;

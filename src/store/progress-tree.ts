@@ -3,6 +3,19 @@
  * `index_min`, column stats): one nesting level per identity dimension.
  */
 
+import type { TableStatistics } from "./store-types.js";
+
+/** Statistics of a table that does not exist yet or holds no rows. */
+export function emptyStatistics(rowCount: number | null = null): TableStatistics {
+  return {
+    globalIndexProgress: null,
+    indexProgress: null,
+    indexMin: null,
+    multiIndexColumnStats: null,
+    rowCount,
+  };
+}
+
 /** A tree under construction: identity keys down to leaves. */
 export type MutableTree = { [key: string]: MutableTree | unknown };
 

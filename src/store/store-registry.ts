@@ -1,4 +1,4 @@
-import { TdagError } from "../errors.js";
+import { StoreError } from "../errors.js";
 import { setProjectUidResolver } from "../hashing/project-uid.js";
 import { ConsoleLogger, type Logger } from "../logger.js";
 import type { DataStore } from "./data-store.js";
@@ -7,12 +7,12 @@ import type { DataStore } from "./data-store.js";
  * Which store `getStore()` opens when none was configured: the embedded DuckDB store, or the
  * Main Sequence platform (`MAINSEQUENCE_ENDPOINT`, a token, `MAIN_SEQUENCE_PROJECT_UID`).
  */
-export type StoreKind = "duckdb" | "remote";
+export type DefaultStoreKind = "duckdb" | "remote";
 
 /** Global settings; every field is optional and only the given ones change. */
 export interface TdagSettings {
   /** A store instance, or the kind to open lazily (default: `TDAG_STORE` env, else `"duckdb"`). */
-  readonly store?: DataStore | StoreKind;
+  readonly store?: DataStore | DefaultStoreKind;
   /** DuckDB file for the embedded store (default: `TDAG_DUCKDB_PATH`, else `.tdag/tdag.duckdb`). */
   readonly duckdbPath?: string;
   /** Where tdag logs (default: a console logger on stderr at `TDAG_LOG_LEVEL`). */
@@ -22,7 +22,7 @@ export interface TdagSettings {
 interface State {
   store: DataStore | null;
   opening: Promise<DataStore> | null;
-  kind: StoreKind | null;
+  kind: DefaultStoreKind | null;
   duckdbPath: string | undefined;
   logger: Logger;
 }
@@ -64,30 +64,26 @@ export function getLogger(): Logger {
   return state.logger;
 }
 
-function resolveKind(): StoreKind {
+function resolveKind(): DefaultStoreKind {
   if (state.kind) return state.kind;
   const fromEnv = (process.env.TDAG_STORE ?? "duckdb").trim().toLowerCase();
   if (fromEnv === "duckdb" || fromEnv === "") return "duckdb";
   if (fromEnv === "remote") return "remote";
-  throw new TdagError(
+  throw new StoreError(
     "store_unavailable",
     `TDAG_STORE=${fromEnv} is not a store this version of tdag can open; use TDAG_STORE=duckdb (the embedded store), TDAG_STORE=remote (the Main Sequence platform) or configure({ store }) with a DataStore instance`,
   );
 }
 
 /**
- * The project of the platform store enters every update hash (datanode-core.md 3.7): with the
- * remote store selected, `MAIN_SEQUENCE_PROJECT_UID` (or the configured store's `projectUid`)
- * is the project uid. The embedded store knows no project. The remote store checks the project
+ * The project of the store enters every update hash, as in the Python SDK: the configured
+ * store's declared `projectUid` (the platform store's is `MAIN_SEQUENCE_PROJECT_UID`; the
+ * embedded store knows no project), or, before the remote store is opened,
+ * `MAIN_SEQUENCE_PROJECT_UID` when it is the selected kind. The remote store checks the project
  * exists (`GET pods/projects/{uid}/`) before it registers anything.
  */
 setProjectUidResolver(() => {
-  if (state.store) {
-    const uid = (state.store as { readonly projectUid?: unknown }).projectUid;
-    return state.store.description.startsWith("remote:") && typeof uid === "string"
-      ? uid
-      : undefined;
-  }
+  if (state.store) return state.store.projectUid ?? undefined;
   try {
     return resolveKind() === "remote" ? process.env.MAIN_SEQUENCE_PROJECT_UID : undefined;
   } catch {

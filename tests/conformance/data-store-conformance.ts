@@ -1,37 +1,49 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, type TestContext } from "vitest";
 import { NotFoundError, StoreError } from "../../src/errors.js";
 import type { DType } from "../../src/frame/dtypes.js";
 import { Frame, type FrameRecord } from "../../src/frame/frame.js";
 import { toEpochMicros } from "../../src/frame/time.js";
+import { configureSearch } from "../../src/search/search-config.js";
 import type {
   DataStore,
   StorageRecord,
+  StoreCapability,
   TableSchema,
   TableStatistics,
+  UpdaterRecord,
+  WriteOptions,
+  WriteResult,
 } from "../../src/store/data-store.js";
+import { STORE_CAPABILITIES } from "../../src/store/store-types.js";
 
 /** What a store's conformance run provides per test: a fresh, empty store and its cleanup. */
 export interface ConformanceFixture {
   readonly store: DataStore;
+  /**
+   * Another instance of the same store over the same data (the first may be closed by the
+   * call): proves that nothing a test relies on lives in one instance's memory.
+   */
+  reopen(): Promise<DataStore>;
   cleanup(): Promise<void>;
 }
 
-export interface ConformanceOptions {
-  /** Tests this store cannot run, by exact test name, with the reason. */
-  readonly skip?: Readonly<Record<string, string>>;
-}
-
 /**
- * `it`, except that a test named in `options.skip` is registered as skipped with its reason in
- * the title (a store skips only what it cannot support, by name).
+ * A test that needs a store capability: it runs when the store declares the capability and is
+ * skipped, naming the capability, when the store declares it lacks it (the suite skips by
+ * capability, never by test name).
  */
-export function conformanceTest(
-  options: ConformanceOptions,
+function capabilityTest(
+  capability: StoreCapability,
+  store: () => DataStore,
 ): (title: string, body: () => Promise<void>) => void {
   return (title, body) => {
-    const reason = options.skip?.[title];
-    if (reason !== undefined) it.skip(`${title} (skipped: ${reason})`, body);
-    else it(title, body);
+    it(`${title} [capability ${capability}]`, async (ctx: TestContext) => {
+      ctx.skip(
+        !store().capabilities[capability],
+        `${store().description} declares it lacks ${capability}`,
+      );
+      await body();
+    });
   };
 }
 
@@ -52,6 +64,20 @@ async function register(store: DataStore, prefix = "table"): Promise<StorageReco
     namespace: null,
     buildConfiguration: { prefix },
     sourceClassName: "ConformanceNode",
+  });
+}
+
+/** Registers an updater (a job identity) writing the given storage. */
+async function updaterOf(
+  store: DataStore,
+  storage: StorageRecord,
+  prefix = "u",
+): Promise<UpdaterRecord> {
+  return store.registerUpdater({
+    updateHash: uniqueHash(prefix),
+    storageHash: storage.storageHash,
+    buildConfiguration: {},
+    namespace: null,
   });
 }
 
@@ -130,21 +156,62 @@ function expectEmptyStatistics(stats: TableStatistics): void {
 export function describeDataStoreConformance(
   name: string,
   factory: () => Promise<ConformanceFixture>,
-  options: ConformanceOptions = {},
 ): void {
   describe(`DataStore conformance: ${name}`, () => {
     let fixture: ConformanceFixture | undefined;
-    const store = (): DataStore => fixture!.store;
+    let current: DataStore | undefined;
+    /** One updater per storage, registered the first time a test writes to it. */
+    let writers = new Map<string, Promise<string>>();
+    const store = (): DataStore => current ?? fixture!.store;
 
     beforeEach(async () => {
       fixture = await factory();
+      current = undefined;
+      writers = new Map();
     });
     afterEach(async () => {
       await fixture?.cleanup();
       fixture = undefined;
     });
 
-    const test = conformanceTest(options);
+    /**
+     * Writes through an updater of the storage, as the contract requires (every write goes
+     * through an updater, as on the platform): registers one writer updater per storage.
+     */
+    async function write(
+      storageUid: string,
+      frame: Frame,
+      options: Omit<WriteOptions, "updaterUid"> = {},
+    ): Promise<WriteResult> {
+      let writer = writers.get(storageUid);
+      if (!writer) {
+        writer = (async () => {
+          const storage = await store().findStorage({ uid: storageUid });
+          const updater = await store().registerUpdater({
+            updateHash: uniqueHash("writer"),
+            storageHash: storage!.storageHash,
+            buildConfiguration: { writer: true },
+            namespace: storage!.namespace,
+          });
+          return updater.uid;
+        })();
+        writers.set(storageUid, writer);
+      }
+      return store().writeFrame(storageUid, frame, { ...options, updaterUid: await writer });
+    }
+
+    const test = it;
+    const withCapability = (capability: StoreCapability) => capabilityTest(capability, store);
+
+    test("declares its kind and every capability as a boolean", async () => {
+      expect(typeof store().kind).toBe("string");
+      expect(store().description).toMatch(new RegExp(`^${store().kind}:`));
+      expect(store().projectUid === null || typeof store().projectUid === "string").toBe(true);
+      expect(Object.keys(store().capabilities).sort()).toEqual([...STORE_CAPABILITIES].sort());
+      for (const capability of STORE_CAPABILITIES) {
+        expect(typeof store().capabilities[capability]).toBe("boolean");
+      }
+    });
 
     // ------------------------------------------------------------ registration
 
@@ -192,7 +259,8 @@ export function describeDataStoreConformance(
         expect(first.storageUid).toBe(storage.uid);
         expect(first.storageHash).toBe(storage.storageHash);
         expect(first.namespace).toBeNull();
-        expect((await store().findUpdater(input.updateHash))?.uid).toBe(first.uid);
+        expect((await store().findUpdater({ updateHash: input.updateHash }))?.uid).toBe(first.uid);
+        expect((await store().findUpdater({ uid: first.uid }))?.updateHash).toBe(input.updateHash);
       });
 
       test("registerUpdater for an unknown storage hash throws NotFoundError", async () => {
@@ -212,7 +280,10 @@ export function describeDataStoreConformance(
         ).toBeNull();
         expect(await store().findStorage({ storageHash: "missing" })).toBeNull();
         expect(await store().findStorage({ identifier: "missing" })).toBeNull();
-        expect(await store().findUpdater("missing")).toBeNull();
+        expect(await store().findUpdater({ updateHash: "missing" })).toBeNull();
+        expect(
+          await store().findUpdater({ uid: "00000000-0000-0000-0000-000000000000" }),
+        ).toBeNull();
       });
 
       test("listStorages lists every storage", async () => {
@@ -230,18 +301,8 @@ export function describeDataStoreConformance(
         const s1 = await register(store());
         const s2 = await register(store());
         const api = await register(store(), "api");
-        const u1 = await store().registerUpdater({
-          updateHash: uniqueHash("u1"),
-          storageHash: s1.storageHash,
-          buildConfiguration: {},
-          namespace: null,
-        });
-        const u2 = await store().registerUpdater({
-          updateHash: uniqueHash("u2"),
-          storageHash: s2.storageHash,
-          buildConfiguration: {},
-          namespace: null,
-        });
+        const u1 = await updaterOf(store(), s1, "u1");
+        const u2 = await updaterOf(store(), s2, "u2");
         expect(await store().listDependencies(u1.uid)).toEqual([]);
         await store().linkDependency(u1.uid, { kind: "updater", uid: u2.uid });
         await store().linkDependency(u1.uid, { kind: "updater", uid: u2.uid });
@@ -273,52 +334,77 @@ export function describeDataStoreConformance(
     describe("runs", () => {
       test("openRun says an update is due and carries the table statistics", async () => {
         const s = await register(store());
-        const u = await store().registerUpdater({
-          updateHash: uniqueHash("u"),
-          storageHash: s.storageHash,
-          buildConfiguration: {},
-          namespace: null,
-        });
+        const u = await updaterOf(store(), s, "u");
         const run = await store().openRun(u.uid);
         expect(run.mustUpdate).toBe(true);
         expect(run.updaterUid).toBe(u.uid);
         expect(run.startedAt).toBeInstanceOf(Date);
         expectEmptyStatistics(run.statistics);
-        await store().writeFrame(s.uid, priceFrame(2, ["A"]));
+        await write(s.uid, priceFrame(2, ["A"]));
         const next = await store().openRun(u.uid);
         expect(next.uid).not.toBe(run.uid);
         expect(next.statistics.globalIndexProgress).toEqual({ min: D0, max: D0 + DAY });
         expect(next.statistics.indexProgress).toEqual({ A: D0 + DAY });
       });
 
-      test("closeRun records the outcome and listRuns returns runs newest first", async () => {
+      withCapability("listRuns")(
+        "closeRun records the outcome and listRuns returns runs newest first",
+        async () => {
+          const s = await register(store());
+          const u = await updaterOf(store(), s, "u");
+          const r1 = await store().openRun(u.uid);
+          await store().closeRun(r1, { error: false, rowsWritten: 10 });
+          const r2 = await store().openRun(u.uid);
+          await store().closeRun(r2, { error: true, errorMessage: "boom" });
+          const r3 = await store().openRun(u.uid);
+          const runs = await store().listRuns(u.uid);
+          expect(runs.map((r) => r.uid)).toEqual([r3.uid, r2.uid, r1.uid]);
+          expect(runs[0]).toMatchObject({ endedAt: null, error: null, errorMessage: null });
+          expect(runs[1]).toMatchObject({ error: true, errorMessage: "boom" });
+          expect(runs[1]?.endedAt).toBeInstanceOf(Date);
+          expect(runs[2]).toMatchObject({ error: false, rowsWritten: 10 });
+          expect((await store().listRuns(u.uid, { limit: 2 })).map((r) => r.uid)).toEqual([
+            r3.uid,
+            r2.uid,
+          ]);
+        },
+      );
+
+      test("a store without listRuns says so and rejects listRuns with unsupported_capability", async () => {
         const s = await register(store());
-        const u = await store().registerUpdater({
-          updateHash: uniqueHash("u"),
-          storageHash: s.storageHash,
-          buildConfiguration: {},
-          namespace: null,
-        });
-        const r1 = await store().openRun(u.uid);
-        await store().closeRun(r1.uid, { error: false, rowsWritten: 10 });
-        const r2 = await store().openRun(u.uid);
-        await store().closeRun(r2.uid, { error: true, errorMessage: "boom" });
-        const r3 = await store().openRun(u.uid);
-        const runs = await store().listRuns(u.uid);
-        expect(runs.map((r) => r.uid)).toEqual([r3.uid, r2.uid, r1.uid]);
-        expect(runs[0]).toMatchObject({ endedAt: null, error: null, errorMessage: null });
-        expect(runs[1]).toMatchObject({ error: true, errorMessage: "boom" });
-        expect(runs[1]?.endedAt).toBeInstanceOf(Date);
-        expect(runs[2]).toMatchObject({ error: false, rowsWritten: 10 });
-        expect((await store().listRuns(u.uid, { limit: 2 })).map((r) => r.uid)).toEqual([
-          r3.uid,
-          r2.uid,
-        ]);
+        const u = await updaterOf(store(), s, "u");
+        if (store().capabilities.listRuns) {
+          expect(await store().listRuns(u.uid)).toEqual([]);
+          return;
+        }
+        const error = await expectStoreError(store().listRuns(u.uid), "unsupported_capability");
+        expect(error.message).toContain("listRuns");
+      });
+
+      test("a run opened by one store instance is closed by another", async () => {
+        const s = await register(store());
+        const u = await updaterOf(store(), s, "u");
+        const run = await store().openRun(u.uid);
+        current = await fixture!.reopen();
+        // Only the run's uid and its updater cross over: nothing of the first instance's memory.
+        await store().closeRun({ uid: run.uid, updaterUid: run.updaterUid }, { error: false });
+        if (store().capabilities.listRuns) {
+          const [last] = await store().listRuns(u.uid, { limit: 1 });
+          expect(last).toMatchObject({ uid: run.uid, error: false });
+          expect(last?.endedAt).toBeInstanceOf(Date);
+        }
+        const next = await store().openRun(u.uid);
+        expect(next.uid).not.toBe(run.uid);
       });
 
       test("closeRun of an unknown run throws NotFoundError", async () => {
+        const s = await register(store());
+        const u = await updaterOf(store(), s, "u");
         await expect(
-          store().closeRun("00000000-0000-0000-0000-000000000000", { error: false }),
+          store().closeRun(
+            { uid: "00000000-0000-0000-0000-000000000000", updaterUid: u.uid },
+            { error: false },
+          ),
         ).rejects.toBeInstanceOf(NotFoundError);
       });
     });
@@ -339,7 +425,7 @@ export function describeDataStoreConformance(
 
       test("ensureTableSchema adds new columns", async () => {
         const s = await register(store());
-        await store().writeFrame(s.uid, priceFrame(1, ["A"]), { schema: PRICE_SCHEMA });
+        await write(s.uid, priceFrame(1, ["A"]), { schema: PRICE_SCHEMA });
         const extended = await store().ensureTableSchema(s.uid, {
           ...PRICE_SCHEMA,
           columnDtypes: { ...PRICE_SCHEMA.columnDtypes, note: "string" },
@@ -348,7 +434,7 @@ export function describeDataStoreConformance(
         expect(extended.columnDtypes["close"]).toBe("float64");
         const back = await store().readFrame(s.uid);
         expect(back.column("note")).toEqual([null]);
-        await store().writeFrame(
+        await write(
           s.uid,
           Frame.fromRecords(
             [{ time_index: new Date(D0 / 1000), unique_identifier: "A", note: "hello" }],
@@ -399,7 +485,7 @@ export function describeDataStoreConformance(
           { time_index: "2024-01-01T00:00:00Z", value: 1 },
           { time_index: "2024-01-03T00:00:00Z", value: 3 },
         ]);
-        const result = await store().writeFrame(s.uid, frame);
+        const result = await write(s.uid, frame);
         expect(result.rowsWritten).toBe(3);
         expect(result.statistics.globalIndexProgress).toEqual({ min: D0, max: D0 + 2 * DAY });
         expect(result.statistics.indexProgress).toEqual({});
@@ -418,7 +504,7 @@ export function describeDataStoreConformance(
 
       test("writeFrame upserts: rows with the same index are replaced", async () => {
         const s = await register(store());
-        await store().writeFrame(s.uid, priceFrame(3, ["A", "B"]));
+        await write(s.uid, priceFrame(3, ["A", "B"]));
         const update = Frame.fromRecords(
           [
             {
@@ -442,7 +528,7 @@ export function describeDataStoreConformance(
           ],
           { dtypes: { close: "float64", volume: "int64" } },
         );
-        const result = await store().writeFrame(s.uid, update);
+        const result = await write(s.uid, update);
         expect(result.rowsWritten).toBe(3);
         const back = await store().readFrame(s.uid);
         expect(back.length).toBe(7);
@@ -487,7 +573,7 @@ export function describeDataStoreConformance(
           ],
           { indexNames: ["time_index", "account", "unique_identifier"] },
         );
-        const { statistics } = await store().writeFrame(s.uid, frame);
+        const { statistics } = await write(s.uid, frame);
         expect(statistics.indexProgress).toEqual({
           acc1: { A: D0 + 2 * DAY, B: D0 + DAY },
           acc2: { A: D0 + DAY },
@@ -510,13 +596,9 @@ export function describeDataStoreConformance(
 
       test("writing an empty frame writes nothing", async () => {
         const s = await register(store());
-        const result = await store().writeFrame(
-          s.uid,
-          Frame.empty(["time_index", "unique_identifier"]),
-          {
-            schema: PRICE_SCHEMA,
-          },
-        );
+        const result = await write(s.uid, Frame.empty(["time_index", "unique_identifier"]), {
+          schema: PRICE_SCHEMA,
+        });
         expect(result.rowsWritten).toBe(0);
         expectEmptyStatistics(result.statistics);
         expect((await store().readFrame(s.uid)).length).toBe(0);
@@ -529,9 +611,9 @@ export function describeDataStoreConformance(
 
       test("operations on an unknown storage throw NotFoundError", async () => {
         const uid = "00000000-0000-0000-0000-000000000000";
-        await expect(store().writeFrame(uid, priceFrame(1, ["A"]))).rejects.toBeInstanceOf(
-          NotFoundError,
-        );
+        await expect(
+          store().writeFrame(uid, priceFrame(1, ["A"]), { updaterUid: uid }),
+        ).rejects.toBeInstanceOf(NotFoundError);
         await expect(store().readFrame(uid)).rejects.toBeInstanceOf(NotFoundError);
         await expect(store().getTableStatistics(uid)).rejects.toBeInstanceOf(NotFoundError);
         await expect(store().setTableMetadata(uid, { description: "x" })).rejects.toBeInstanceOf(
@@ -539,10 +621,28 @@ export function describeDataStoreConformance(
         );
       });
 
+      test("a write names an updater of the storage it writes to", async () => {
+        const s = await register(store());
+        const other = await register(store(), "other");
+        const foreign = await updaterOf(store(), other, "foreign");
+        const error = await expectStoreError(
+          store().writeFrame(s.uid, priceFrame(1, ["A"]), { updaterUid: foreign.uid }),
+          "invalid_value",
+        );
+        expect(error.message).toContain(foreign.uid);
+        await expect(
+          store().writeFrame(s.uid, priceFrame(1, ["A"]), {
+            updaterUid: "00000000-0000-0000-0000-000000000000",
+          }),
+        ).rejects.toBeInstanceOf(NotFoundError);
+        expect((await store().findStorage({ uid: s.uid }))?.schema).toBeNull();
+        expect((await store().readFrame(s.uid)).length).toBe(0);
+      });
+
       test("concurrent writes queue and all land", async () => {
         const s = await register(store());
         const frames = Array.from({ length: 6 }, (_, i) => priceFrame(2, [`A${i}`]));
-        await Promise.all(frames.map((f) => store().writeFrame(s.uid, f)));
+        await Promise.all(frames.map((f) => write(s.uid, f)));
         expect((await store().readFrame(s.uid)).length).toBe(12);
         const stats = await store().getTableStatistics(s.uid);
         expect(Object.keys(stats.indexProgress ?? {}).sort()).toEqual([
@@ -561,7 +661,7 @@ export function describeDataStoreConformance(
     describe("atomicity", () => {
       test("a frame with duplicate index keys fails and changes nothing", async () => {
         const s = await register(store());
-        await store().writeFrame(s.uid, priceFrame(2, ["A", "B"]));
+        await write(s.uid, priceFrame(2, ["A", "B"]));
         const before = await store().readFrame(s.uid);
         const statsBefore = await store().getTableStatistics(s.uid);
         const dup = Frame.fromRecords(
@@ -582,14 +682,14 @@ export function describeDataStoreConformance(
           ],
           { dtypes: { close: "float64", volume: "int64" } },
         );
-        await expectStoreError(store().writeFrame(s.uid, dup), "duplicate_index");
+        await expectStoreError(write(s.uid, dup), "duplicate_index");
         expect((await store().readFrame(s.uid)).toRecords()).toEqual(before.toRecords());
         expect(await store().getTableStatistics(s.uid)).toEqual(statsBefore);
       });
 
       test("a frame whose column dtype conflicts fails and changes nothing", async () => {
         const s = await register(store());
-        await store().writeFrame(s.uid, priceFrame(2, ["A"]));
+        await write(s.uid, priceFrame(2, ["A"]));
         const schemaBefore = (await store().findStorage({ uid: s.uid }))?.schema;
         const statsBefore = await store().getTableStatistics(s.uid);
         const bad = Frame.fromRecords([
@@ -600,7 +700,7 @@ export function describeDataStoreConformance(
             extra: 1,
           },
         ]);
-        const error = await expectStoreError(store().writeFrame(s.uid, bad), "schema_conflict");
+        const error = await expectStoreError(write(s.uid, bad), "schema_conflict");
         expect(error.message).toContain("close");
         expect((await store().findStorage({ uid: s.uid }))?.schema).toEqual(schemaBefore);
         expect((await store().readFrame(s.uid)).columnNames).not.toContain("extra");
@@ -613,13 +713,10 @@ export function describeDataStoreConformance(
           { time_index: "2024-01-01T00:00:00Z", value: 1 },
           { time_index: "2024-01-01T00:00:00Z", value: 2 },
         ]);
-        await expectStoreError(store().writeFrame(s.uid, dup), "duplicate_index");
+        await expectStoreError(write(s.uid, dup), "duplicate_index");
         expect((await store().findStorage({ uid: s.uid }))?.schema).toBeNull();
         expectEmptyStatistics(await store().getTableStatistics(s.uid));
-        await store().writeFrame(
-          s.uid,
-          Frame.fromRecords([{ time_index: "2024-01-01T00:00:00Z", value: 1 }]),
-        );
+        await write(s.uid, Frame.fromRecords([{ time_index: "2024-01-01T00:00:00Z", value: 1 }]));
         expect((await store().readFrame(s.uid)).length).toBe(1);
       });
     });
@@ -629,7 +726,7 @@ export function describeDataStoreConformance(
     describe("reads", () => {
       async function seeded(): Promise<StorageRecord> {
         const s = await register(store());
-        await store().writeFrame(s.uid, priceFrame(5, ["A", "B", "C"]));
+        await write(s.uid, priceFrame(5, ["A", "B", "C"]));
         return s;
       }
 
@@ -691,7 +788,7 @@ export function describeDataStoreConformance(
 
       test("dimensionFilters AND across dimensions", async () => {
         const s = await register(store());
-        await store().writeFrame(
+        await write(
           s.uid,
           Frame.fromRecords(
             [
@@ -836,7 +933,7 @@ export function describeDataStoreConformance(
       test("rows are ordered by the index whatever the write order", async () => {
         const s = await register(store());
         const records = priceRecords(3, ["C", "A", "B"]).reverse();
-        await store().writeFrame(s.uid, Frame.fromRecords(records));
+        await write(s.uid, Frame.fromRecords(records));
         const frame = await store().readFrame(s.uid);
         expect(keys(frame)).toEqual([
           "2024-01-01|A",
@@ -853,8 +950,8 @@ export function describeDataStoreConformance(
 
       test("readLastObservation returns the latest row of every coordinate", async () => {
         const s = await register(store());
-        await store().writeFrame(s.uid, priceFrame(3, ["A", "B"]));
-        await store().writeFrame(s.uid, priceFrame(1, ["C"], D0 + 10 * DAY));
+        await write(s.uid, priceFrame(3, ["A", "B"]));
+        await write(s.uid, priceFrame(1, ["C"], D0 + 10 * DAY));
         const last = await store().readLastObservation(s.uid);
         expect(keys(last)).toEqual(["2024-01-03|A", "2024-01-03|B", "2024-01-11|C"]);
         expect(Array.from(last.column("close") as Float64Array)).toEqual([20, 21, 0]);
@@ -867,7 +964,7 @@ export function describeDataStoreConformance(
         });
         expect(keys(windowed)).toEqual(["2024-01-02|A"]);
         const oneD = await register(store());
-        await store().writeFrame(
+        await write(
           oneD.uid,
           Frame.fromRecords([
             { time_index: "2024-01-01T00:00:00Z", v: 1 },
@@ -885,7 +982,7 @@ export function describeDataStoreConformance(
     describe("deleteAfterDate", () => {
       test("deletes rows at or after the cutoff and recomputes statistics", async () => {
         const s = await register(store());
-        await store().writeFrame(s.uid, priceFrame(5, ["A", "B"]));
+        await write(s.uid, priceFrame(5, ["A", "B"]));
         const { deletedCount } = await store().deleteAfterDate(s.uid, D0 + 3 * DAY);
         expect(deletedCount).toBe(4);
         const frame = await store().readFrame(s.uid);
@@ -898,7 +995,7 @@ export function describeDataStoreConformance(
 
       test("a restricted delete only touches the selected coordinates", async () => {
         const s = await register(store());
-        await store().writeFrame(s.uid, priceFrame(5, ["A", "B", "C"]));
+        await write(s.uid, priceFrame(5, ["A", "B", "C"]));
         const { deletedCount } = await store().deleteAfterDate(s.uid, D0 + 2 * DAY, {
           dimensionFilters: { unique_identifier: ["A"] },
         });
@@ -919,7 +1016,7 @@ export function describeDataStoreConformance(
 
       test("deleting every row leaves empty statistics", async () => {
         const s = await register(store());
-        await store().writeFrame(s.uid, priceFrame(2, ["A"]));
+        await write(s.uid, priceFrame(2, ["A"]));
         expect((await store().deleteAfterDate(s.uid, D0)).deletedCount).toBe(2);
         expectEmptyStatistics(await store().getTableStatistics(s.uid));
         expect((await store().deleteAfterDate(s.uid, D0)).deletedCount).toBe(0);
@@ -976,6 +1073,7 @@ export function describeDataStoreConformance(
 
       test("setColumnMetadata replaces the column metadata", async () => {
         const s = await register(store());
+        await write(s.uid, priceFrame(1, ["A"]));
         expect(await store().getColumnMetadata(s.uid)).toEqual([]);
         const first = [
           { columnName: "close", dtype: "float64", label: "Close", description: "Closing price" },
@@ -987,6 +1085,83 @@ export function describeDataStoreConformance(
         await store().setColumnMetadata(s.uid, second);
         expect(await store().getColumnMetadata(s.uid)).toEqual(second);
       });
+
+      withCapability("columnMetadataBeforeWrite")(
+        "column metadata set before the first write reads back",
+        async () => {
+          const s = await register(store());
+          const columns = [
+            { columnName: "close", dtype: "float64", label: "Close", description: "Closing price" },
+          ];
+          await store().setColumnMetadata(s.uid, columns);
+          expect(await store().getColumnMetadata(s.uid)).toEqual(columns);
+        },
+      );
+    });
+
+    // ------------------------------------------------------------ catalog search
+
+    describe("catalog search", () => {
+      async function published(): Promise<StorageRecord> {
+        const s = await register(store(), "closes");
+        await write(s.uid, priceFrame(2, ["A"]));
+        await store().setTableMetadata(s.uid, {
+          identifier: "conformance_daily_closes",
+          description: "Daily close prices of listed equities",
+        });
+        const other = await register(store(), "weather");
+        await store().setTableMetadata(other.uid, {
+          identifier: "conformance_rainfall",
+          description: "Hourly rainfall in millimetres",
+        });
+        return s;
+      }
+
+      test("description search ranks the matching table first; scores say whether the store reports them", async () => {
+        const s = await published();
+        const hits = await store().descriptionSearch("daily close prices");
+        expect(hits[0]?.storage.uid).toBe(s.uid);
+        if (store().capabilities.searchScores) {
+          expect(hits[0]!.score).toBeGreaterThan(0);
+          expect(hits[0]!.trigramScore).toBeGreaterThan(0);
+          expect(hits[0]!.score).toBeGreaterThanOrEqual(hits[1]?.score ?? 0);
+        } else {
+          expect(hits.every((h) => h.score === 0 && h.trigramScore === 0)).toBe(true);
+        }
+        const byColumn = await store().columnSearch("close");
+        expect(byColumn.map((h) => h.storage.uid)).toContain(s.uid);
+        expect(await store().orgUniqueIdentifiers()).toEqual([
+          "conformance_daily_closes",
+          "conformance_rainfall",
+        ]);
+      });
+
+      withCapability("localSearchEmbedder")(
+        "description search embeds with this process's embedder",
+        async () => {
+          const s = await published();
+          const seen: string[] = [];
+          configureSearch({
+            embedder: (text) => {
+              seen.push(text);
+              return text.includes("close") ? [1, 0] : [0, 1];
+            },
+            embeddingModel: "conformance-embedder",
+          });
+          try {
+            const hits = await store().descriptionSearch("close", {
+              embeddingModel: "conformance-embedder",
+              wTrgm: 0,
+              wEmb: 1,
+            });
+            expect(seen).toContain("close");
+            expect(hits[0]?.storage.uid).toBe(s.uid);
+            expect(hits[0]?.embeddingScore).toBeCloseTo(1);
+          } finally {
+            configureSearch({});
+          }
+        },
+      );
     });
 
     // ------------------------------------------------------------ assets
@@ -995,26 +1170,26 @@ export function describeDataStoreConformance(
       test("batchGetOrRegisterAssets is idempotent and keeps the request order", async () => {
         const first = await store().batchGetOrRegisterAssets([
           {
-            unique_identifier: "AAPL_US",
-            snapshot: { name: "Apple Inc", ticker: "AAPL", exchange_code: "XNAS" },
+            uniqueIdentifier: "AAPL_US",
+            snapshot: { name: "Apple Inc", ticker: "AAPL", exchangeCode: "XNAS" },
           },
           {
-            unique_identifier: "MSFT_US",
+            uniqueIdentifier: "MSFT_US",
             snapshot: { name: "Microsoft", ticker: "MSFT" },
-            security_type: "Common Stock",
+            securityType: "Common Stock",
           },
         ]);
-        expect(first.map((a) => a.unique_identifier)).toEqual(["AAPL_US", "MSFT_US"]);
+        expect(first.map((a) => a.uniqueIdentifier)).toEqual(["AAPL_US", "MSFT_US"]);
         expect(first[0]).toMatchObject({
-          current_snapshot: { name: "Apple Inc", ticker: "AAPL", exchange_code: "XNAS" },
-          is_custom_by_organization: true,
+          currentSnapshot: { name: "Apple Inc", ticker: "AAPL", exchangeCode: "XNAS" },
+          isCustomByOrganization: true,
         });
-        expect(first[1]?.security_type).toBe("Common Stock");
+        expect(first[1]?.securityType).toBe("Common Stock");
         const again = await store().batchGetOrRegisterAssets([
-          { unique_identifier: "NVDA_US", snapshot: { name: "Nvidia", ticker: "NVDA" } },
-          { unique_identifier: "AAPL_US", snapshot: { name: "Renamed", ticker: "XXX" } },
+          { uniqueIdentifier: "NVDA_US", snapshot: { name: "Nvidia", ticker: "NVDA" } },
+          { uniqueIdentifier: "AAPL_US", snapshot: { name: "Renamed", ticker: "XXX" } },
         ]);
-        expect(again.map((a) => a.unique_identifier)).toEqual(["NVDA_US", "AAPL_US"]);
+        expect(again.map((a) => a.uniqueIdentifier)).toEqual(["NVDA_US", "AAPL_US"]);
         expect(again[1]).toEqual(first[0]);
         expect(new Set([...first, ...again].map((a) => a.id)).size).toBe(3);
       });
@@ -1022,40 +1197,42 @@ export function describeDataStoreConformance(
       test("filterAssets supports every filter key", async () => {
         await store().batchGetOrRegisterAssets([
           {
-            unique_identifier: "A1",
-            snapshot: { name: "Alpha Corp", ticker: "ALP", exchange_code: "XNYS" },
-            security_type: "ETF",
+            uniqueIdentifier: "A1",
+            snapshot: { name: "Alpha Corp", ticker: "ALP", exchangeCode: "XNYS" },
+            securityType: "ETF",
           },
           {
-            unique_identifier: "B1",
-            snapshot: { name: "Beta Corp", ticker: "BET", exchange_code: "XNAS" },
+            uniqueIdentifier: "B1",
+            snapshot: { name: "Beta Corp", ticker: "BET", exchangeCode: "XNAS" },
           },
           {
-            unique_identifier: "G1",
-            snapshot: { name: "Gamma", ticker: "GAM", exchange_code: "XNAS" },
+            uniqueIdentifier: "G1",
+            snapshot: { name: "Gamma", ticker: "GAM", exchangeCode: "XNAS" },
           },
         ]);
         const ids = async (filter: Parameters<DataStore["filterAssets"]>[0]) =>
-          (await store().filterAssets(filter)).map((a) => a.unique_identifier).sort();
+          (await store().filterAssets(filter)).map((a) => a.uniqueIdentifier).sort();
         expect(await ids({})).toEqual(["A1", "B1", "G1"]);
-        expect(await ids({ unique_identifier: "B1" })).toEqual(["B1"]);
-        expect(await ids({ unique_identifier__in: ["A1", "G1", "Z"] })).toEqual(["A1", "G1"]);
-        expect(await ids({ unique_identifier__in: [] })).toEqual([]);
+        expect(await ids({ uniqueIdentifier: "B1" })).toEqual(["B1"]);
+        expect(await ids({ uniqueIdentifier: ["A1", "G1", "Z"] })).toEqual(["A1", "G1"]);
+        expect(await ids({ uniqueIdentifier: [] })).toEqual([]);
         expect(await ids({ ticker: "BET" })).toEqual(["B1"]);
-        expect(await ids({ ticker__in: ["ALP", "GAM"] })).toEqual(["A1", "G1"]);
-        expect(await ids({ name__contains: "Corp" })).toEqual(["A1", "B1"]);
-        expect(await ids({ exchange_code: "XNAS" })).toEqual(["B1", "G1"]);
-        expect(await ids({ security_type: "ETF" })).toEqual(["A1"]);
-        expect(await ids({ exchange_code: "XNAS", name__contains: "Beta" })).toEqual(["B1"]);
+        expect(await ids({ ticker: ["ALP", "GAM"] })).toEqual(["A1", "G1"]);
+        expect(await ids({ ticker: [] })).toEqual([]);
+        expect(await ids({ nameContains: "Corp" })).toEqual(["A1", "B1"]);
+        expect(await ids({ exchangeCode: "XNAS" })).toEqual(["B1", "G1"]);
+        expect(await ids({ securityType: "ETF" })).toEqual(["A1"]);
+        expect(await ids({ exchangeCode: "XNAS", nameContains: "Beta" })).toEqual(["B1"]);
+        expect(await ids({ uniqueIdentifier: ["A1", "B1"], ticker: "BET" })).toEqual(["B1"]);
       });
 
       test("findUnregisteredAssets returns unknown identifiers among thousands", async () => {
         const registered = Array.from({ length: 3000 }, (_, i) => ({
-          unique_identifier: `ID${i}`,
+          uniqueIdentifier: `ID${i}`,
           snapshot: { name: `Asset ${i}`, ticker: `T${i}` },
         }));
         await store().batchGetOrRegisterAssets(registered);
-        const asked = [...registered.map((a) => a.unique_identifier), "NEW1", "ID5", "NEW2"];
+        const asked = [...registered.map((a) => a.uniqueIdentifier), "NEW1", "ID5", "NEW2"];
         expect(await store().findUnregisteredAssets(asked)).toEqual(["NEW1", "NEW2"]);
         expect(await store().findUnregisteredAssets([])).toEqual([]);
       });
@@ -1072,7 +1249,7 @@ export function describeDataStoreConformance(
           "1969-12-31T23:59:59.999999Z",
           "2200-06-30T12:00:00.000001Z",
         ];
-        await store().writeFrame(
+        await write(
           s.uid,
           Frame.fromRecords(times.map((t, i) => ({ time_index: t, at: T(t), i }))),
         );
@@ -1124,7 +1301,7 @@ export function describeDataStoreConformance(
           ],
           { dtypes },
         );
-        await store().writeFrame(s.uid, frame);
+        await write(s.uid, frame);
         const back = await store().readFrame(s.uid);
         expect(back.dtypes).toEqual({ time_index: "timestamptz", ...dtypes });
         const rows = back.toRecords({ time: "micros" });
@@ -1185,7 +1362,7 @@ export function describeDataStoreConformance(
             f: 5e-324,
           },
         ];
-        await store().writeFrame(s.uid, Frame.fromRecords(records, { dtypes }));
+        await write(s.uid, Frame.fromRecords(records, { dtypes }));
         const back = await store().readFrame(s.uid);
         const rows = back.toRecords({ time: "micros" });
         records.forEach((r, k) => {
@@ -1205,7 +1382,7 @@ export function describeDataStoreConformance(
           ],
           { indexNames: ["time_index", "bucket"], dtypes: { bucket: "int64" } },
         );
-        const { statistics } = await store().writeFrame(s.uid, frame);
+        const { statistics } = await write(s.uid, frame);
         expect(statistics.indexProgress).toEqual({ "1": D0, "2": D0 + DAY });
         const back = await store().readFrame(s.uid, { dimensionFilters: { bucket: [2] } });
         expect(back.column("bucket")).toEqual([2, 2]);

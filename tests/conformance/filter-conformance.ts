@@ -1,24 +1,19 @@
-import { afterEach, beforeEach, describe, expect } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { NotFoundError } from "../../src/errors.js";
 import {
   and_,
-  DataNodeStorage,
   F,
   FilterError,
   type FilterNode,
-  type FilterResult,
   type JoinSpecInput,
   or_,
   SearchRequest,
 } from "../../src/filters/index.js";
 import { Frame, type FrameRecord } from "../../src/frame/frame.js";
 import { toEpochMicros } from "../../src/frame/time.js";
-import type { DataStore, StorageRecord } from "../../src/store/data-store.js";
-import {
-  type ConformanceFixture,
-  type ConformanceOptions,
-  conformanceTest,
-} from "./data-store-conformance.js";
+import { DataNodeStorage } from "../../src/node/data-node-storage.js";
+import type { DataStore, FilterResult, StorageRecord } from "../../src/store/data-store.js";
+import type { ConformanceFixture } from "./data-store-conformance.js";
 
 const DAY = 86_400_000_000;
 const D0 = toEpochMicros("2024-01-01T00:00:00Z");
@@ -46,7 +41,15 @@ export async function createTable(
     buildConfiguration: { identifier },
     sourceClassName: "FilterConformance",
   });
-  await store.writeFrame(storage.uid, Frame.fromRecords(records, options));
+  const writer = await store.registerUpdater({
+    updateHash: uniqueHash("writer"),
+    storageHash: storage.storageHash,
+    buildConfiguration: { writer: true },
+    namespace: null,
+  });
+  await store.writeFrame(storage.uid, Frame.fromRecords(records, options), {
+    updaterUid: writer.uid,
+  });
   if (identifier !== null) return store.setTableMetadata(storage.uid, { identifier });
   return (await store.findStorage({ uid: storage.uid }))!;
 }
@@ -108,7 +111,6 @@ export function rowKeys(frame: Frame): string[] {
 export function describeFilterConformance(
   name: string,
   factory: () => Promise<ConformanceFixture>,
-  options: ConformanceOptions = {},
 ): void {
   describe(`filter conformance: ${name}`, () => {
     let fixture: ConformanceFixture | undefined;
@@ -129,7 +131,7 @@ export function describeFilterConformance(
       fixture = undefined;
     });
 
-    const test = conformanceTest(options);
+    const test = it;
 
     const query = (
       filter?: FilterNode,

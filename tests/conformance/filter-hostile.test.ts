@@ -6,8 +6,12 @@ import { DuckDBInstance } from "@duckdb/node-api";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { F, FilterError, or_, SearchRequest } from "../../src/filters/index.js";
 import type { StorageRecord } from "../../src/store/data-store.js";
-import { runFilterRequest } from "../../src/store/duckdb/duckdb-filter.js";
+import { DuckDBDialect } from "../../src/store/duckdb/duckdb-dialect.js";
+import { DuckDBSession } from "../../src/store/duckdb/duckdb-session.js";
 import { DuckDBStore } from "../../src/store/duckdb/index.js";
+import { runFilterRequest } from "../../src/store/sql/sql-filter-compiler.js";
+import type { SqlSession } from "../../src/store/sql/sql-session.js";
+import { writeThroughUpdater } from "../helpers/write.js";
 import { createTable, rowKeys } from "./filter-conformance.js";
 
 const HOSTILE = 'close"; DROP TABLE x; --';
@@ -32,7 +36,8 @@ describe("filters against hostile names and values (DuckDB)", () => {
       buildConfiguration: {},
       sourceClassName: "X",
     });
-    await store.writeFrame(
+    await writeThroughUpdater(
+      store,
       x.uid,
       (await import("../../src/frame/frame.js")).Frame.fromRecords([{ time_index: day(0), v: 1 }]),
     );
@@ -97,15 +102,26 @@ describe("filters against hostile names and values (DuckDB)", () => {
         F.contains("unique_identifier", VALUES[0]!),
         F.starts_with("unique_identifier", VALUES[1]!),
       );
+      const dialect = new DuckDBDialect(true);
+      const session = new DuckDBSession(conn, dialect);
+      // The real session, recording every query the executor sends.
+      const recording: SqlSession = {
+        run: (sql, params) => session.run(sql, params),
+        rows: (sql, params) => session.rows(sql, params),
+        stageFrame: (name, frame, columns) => session.stageFrame(name, frame, columns),
+        transaction: (body) => session.transaction(body),
+        selectFrame: (sql, params, indexNames, columns) => {
+          seen.push({ sql, values: [...(params?.values ?? [])] });
+          return session.selectFrame(sql, params, indexNames, columns);
+        },
+      };
       const result = await runFilterRequest(
         new SearchRequest({ storageHash: hostile.storageHash, filter }),
         {
-          storage: async (column, value) =>
-            column === "storage_hash" && value === hostile.storageHash ? hostile : null,
-          query: async (sql, params) => {
-            seen.push({ sql, values: [...params.values] });
-            return conn.run(sql, params.values, params.types);
-          },
+          storage: async (key) =>
+            "storageHash" in key && key.storageHash === hostile.storageHash ? hostile : null,
+          session: recording,
+          dialect,
         },
       );
       expect(result.frame.length).toBe(3);

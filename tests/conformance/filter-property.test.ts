@@ -15,6 +15,7 @@ import {
 import { Frame } from "../../src/frame/frame.js";
 import type { TableSchema } from "../../src/store/data-store.js";
 import { DuckDBStore } from "../../src/store/duckdb/index.js";
+import { writeThroughUpdater } from "../helpers/write.js";
 
 const DAY = 86_400_000_000;
 const T0 = Date.UTC(2024, 0, 1) * 1000;
@@ -228,7 +229,8 @@ describe("filters on DuckDB equal an in-memory evaluation (property)", () => {
             buildConfiguration: {},
             sourceClassName: "Property",
           });
-          await store.writeFrame(
+          await writeThroughUpdater(
+            store,
             storage.uid,
             Frame.fromRecords(
               rows.map((r) => ({ ...r, time_index: new Date(r.time_index / 1000) })),

@@ -49,7 +49,7 @@ export class ScriptedNode extends DataNode<typeof ScriptedConfig> {
 
 /** The updater uid of a node in a store (throws when it was never registered). */
 export async function updaterUid(store: DataStore, node: DataNode): Promise<string> {
-  const updater = await store.findUpdater(node.updateHash);
+  const updater = await store.findUpdater({ updateHash: node.updateHash });
   if (!updater) throw new Error(`no updater ${node.updateHash}`);
   return updater.uid;
 }
@@ -63,7 +63,7 @@ export async function storageUid(store: DataStore, node: DataNode): Promise<stri
 
 /** Registration payloads for custom assets named by their identifiers. */
 export function assetPayload(uids: readonly string[]) {
-  return uids.map((uid) => ({ unique_identifier: uid, snapshot: { name: uid, ticker: uid } }));
+  return uids.map((uid) => ({ uniqueIdentifier: uid, snapshot: { name: uid, ticker: uid } }));
 }
 
 export type { AssetRecord };

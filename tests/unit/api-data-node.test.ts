@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import * as z from "zod";
 import { DataNodeConfiguration } from "../../src/config/data-node-configuration.js";
-import { NotFoundError } from "../../src/errors.js";
+import { ArgumentError, NotFoundError } from "../../src/errors.js";
 import type { FrameRecord } from "../../src/frame/frame.js";
 import { APIDataNode } from "../../src/node/api-data-node.js";
 import { Asset } from "../../src/node/asset.js";
@@ -88,8 +88,8 @@ describe("APIDataNode: building and resolving", () => {
   });
 
   it("rejects empty identifiers and storage hashes at build time", () => {
-    expect(() => APIDataNode.buildFromIdentifier("  ")).toThrow(TypeError);
-    expect(() => APIDataNode.buildFromStorageHash("")).toThrow(TypeError);
+    expect(() => APIDataNode.buildFromIdentifier("  ")).toThrow(ArgumentError);
+    expect(() => APIDataNode.buildFromStorageHash("")).toThrow(ArgumentError);
   });
 
   it("buildFromStorageHash reads the table; updateHash is API_<storageHash> once resolved", async () => {
@@ -131,16 +131,16 @@ describe("APIDataNode: building and resolving", () => {
   });
 
   it.each(["unique_identifier_list", "unique_identifier_range_map", "uniqueIdentifierList"])(
-    "the removed %s read option is a TypeError",
+    "the removed %s read option is an ArgumentError (removed_option)",
     async (option) => {
       const { store } = await tempStore();
       const published = await publish(store);
       const api = APIDataNode.buildFromIdentifier("unit_published", { store });
       const options = { [option]: ["AAA"] } as object;
-      await expect(api.getDfBetweenDates(options)).rejects.toThrow(TypeError);
+      await expect(api.getDfBetweenDates(options)).rejects.toThrow(ArgumentError);
       await expect(api.getDfBetweenDates(options)).rejects.toThrow(/dimensionFilters/);
-      await expect(api.getLastObservation(options)).rejects.toThrow(TypeError);
-      await expect(published.getDfBetweenDates(options)).rejects.toThrow(TypeError);
+      await expect(api.getLastObservation(options)).rejects.toThrow(ArgumentError);
+      await expect(published.getDfBetweenDates(options)).rejects.toThrow(ArgumentError);
     },
   );
 
@@ -218,7 +218,7 @@ describe("APIDataNode as a dependency", () => {
       { kind: "storage", uid: await storageUid(store, published) },
     ]);
     // the API node never registers an updater of its own
-    expect(await store.findUpdater(`API_${published.storageHash}`)).toBeNull();
+    expect(await store.findUpdater({ updateHash: `API_${published.storageHash}` })).toBeNull();
     // rerunning links nothing twice
     await consumer.run({ store });
     expect(await store.listDependencies(await updaterUid(store, consumer))).toHaveLength(1);
@@ -230,7 +230,7 @@ describe("APIDataNode as a dependency", () => {
     const err = await rejectionOf(consumer.run({ store }));
     expect(err).toBeInstanceOf(NotFoundError);
     expect((err as Error).message).toContain("not_published_yet");
-    expect(await store.findUpdater(consumer.updateHash)).toBeNull();
+    expect(await store.findUpdater({ updateHash: consumer.updateHash })).toBeNull();
     expect(await store.listStorages()).toEqual([]);
   });
 });

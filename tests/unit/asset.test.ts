@@ -12,21 +12,21 @@ describe("Asset.batchGetOrRegisterCustomAssets", () => {
     const { store } = await tempStore();
     const assets = await Asset.batchGetOrRegisterCustomAssets(
       [
-        { unique_identifier: "NVDA", snapshot: { name: "NVIDIA", ticker: "NVDA" } },
+        { uniqueIdentifier: "NVDA", snapshot: { name: "NVIDIA", ticker: "NVDA" } },
         {
-          unique_identifier: "AAPL",
-          snapshot: { name: "Apple", ticker: "AAPL", exchange_code: "XNAS" },
-          security_type: "Common Stock",
+          uniqueIdentifier: "AAPL",
+          snapshot: { name: "Apple", ticker: "AAPL", exchangeCode: "XNAS" },
+          securityType: "Common Stock",
         },
       ],
       { store },
     );
-    expect(assets.map((a) => a.unique_identifier)).toEqual(["NVDA", "AAPL"]);
-    expect(assets[0]!.current_snapshot).toMatchObject({ name: "NVIDIA", ticker: "NVDA" });
+    expect(assets.map((a) => a.uniqueIdentifier)).toEqual(["NVDA", "AAPL"]);
+    expect(assets[0]!.currentSnapshot).toMatchObject({ name: "NVIDIA", ticker: "NVDA" });
     expect(assets[1]).toMatchObject({
-      security_type: "Common Stock",
-      is_custom_by_organization: true,
-      current_snapshot: { name: "Apple", ticker: "AAPL", exchange_code: "XNAS" },
+      securityType: "Common Stock",
+      isCustomByOrganization: true,
+      currentSnapshot: { name: "Apple", ticker: "AAPL", exchangeCode: "XNAS" },
     });
     expect(new Set(assets.map((a) => a.id)).size).toBe(2);
     for (const a of assets) expect(Number.isInteger(a.id)).toBe(true);
@@ -45,24 +45,24 @@ describe("Asset.batchGetOrRegisterCustomAssets", () => {
     const mixed = await Asset.batchGetOrRegisterCustomAssets(assetPayload(["C1", "B1", "A1"]), {
       store,
     });
-    expect(mixed.map((a) => a.unique_identifier)).toEqual(["C1", "B1", "A1"]);
-    const id = (uid: string) => first.find((a) => a.unique_identifier === uid)!.id;
+    expect(mixed.map((a) => a.uniqueIdentifier)).toEqual(["C1", "B1", "A1"]);
+    const id = (uid: string) => first.find((a) => a.uniqueIdentifier === uid)!.id;
     expect(mixed[1]!.id).toBe(id("B1"));
     expect(mixed[2]!.id).toBe(id("A1"));
     expect([id("A1"), id("B1")]).not.toContain(mixed[0]!.id);
 
-    const all = await Asset.filter({ unique_identifier__in: ["A1", "B1", "C1"] }, { store });
+    const all = await Asset.filter({ uniqueIdentifier: ["A1", "B1", "C1"] }, { store });
     expect(all).toHaveLength(3);
   });
 
   it("filters by unique_identifier__in (unknown identifiers match nothing)", async () => {
     const { store } = await tempStore();
     await Asset.batchGetOrRegisterCustomAssets(assetPayload(["X", "Y", "Z"]), { store });
-    const found = await Asset.filter({ unique_identifier__in: ["Z", "X", "NOPE"] }, { store });
-    expect(found.map((a) => a.unique_identifier).sort()).toEqual(["X", "Z"]);
-    expect(await Asset.filter({ unique_identifier__in: ["NOPE"] }, { store })).toEqual([]);
+    const found = await Asset.filter({ uniqueIdentifier: ["Z", "X", "NOPE"] }, { store });
+    expect(found.map((a) => a.uniqueIdentifier).sort()).toEqual(["X", "Z"]);
+    expect(await Asset.filter({ uniqueIdentifier: ["NOPE"] }, { store })).toEqual([]);
     expect(
-      (await Asset.filter({ unique_identifier: "Y" }, { store })).map((a) => a.unique_identifier),
+      (await Asset.filter({ uniqueIdentifier: "Y" }, { store })).map((a) => a.uniqueIdentifier),
     ).toEqual(["Y"]);
     expect(await store.findUnregisteredAssets(["X", "NOPE"])).toEqual(["NOPE"]);
   });
@@ -71,12 +71,12 @@ describe("Asset.batchGetOrRegisterCustomAssets", () => {
     const { store } = await tempStore();
     const [pre] = await Asset.batchGetOrRegisterCustomAssets(assetPayload(["HAVE"]), { store });
     const wanted = ["HAVE", "NEED"];
-    const existing = await Asset.filter({ unique_identifier__in: wanted }, { store });
-    const missing = wanted.filter((uid) => !existing.some((a) => a.unique_identifier === uid));
+    const existing = await Asset.filter({ uniqueIdentifier: wanted }, { store });
+    const missing = wanted.filter((uid) => !existing.some((a) => a.uniqueIdentifier === uid));
     expect(missing).toEqual(["NEED"]);
     const created = await Asset.batchGetOrRegisterCustomAssets(assetPayload(missing), { store });
     const all = [...existing, ...created];
-    expect(all.map((a) => a.unique_identifier)).toEqual(["HAVE", "NEED"]);
+    expect(all.map((a) => a.uniqueIdentifier)).toEqual(["HAVE", "NEED"]);
     expect(all[0]!.id).toBe(pre!.id);
   });
 
@@ -84,7 +84,7 @@ describe("Asset.batchGetOrRegisterCustomAssets", () => {
     const { store } = await tempStore();
     configure({ store });
     await Asset.batchGetOrRegisterCustomAssets(assetPayload(["CFG"]));
-    expect((await Asset.filter({ unique_identifier__in: ["CFG"] })).length).toBe(1);
+    expect((await Asset.filter({ uniqueIdentifier: ["CFG"] })).length).toBe(1);
     expect(await store.findUnregisteredAssets(["CFG"])).toEqual([]);
   });
 

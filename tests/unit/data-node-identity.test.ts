@@ -298,7 +298,10 @@ console.log(JSON.stringify([n.updateHash, n.storageHash]));
       readonly [API_DATA_NODE_BRAND] = true;
     }
     expect(() => new N({ source: new APIDataNode() })).toThrow(
-      new HashingError("Object of type APIDataNode is not JSON serializable"),
+      new HashingError(
+        "hash_unserializable",
+        "Object of type APIDataNode is not JSON serializable",
+      ),
     );
     expect(() => new N({ source: new Set([1]) })).toThrow(
       "Object of type set is not JSON serializable",

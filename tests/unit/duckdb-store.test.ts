@@ -9,13 +9,14 @@ import { StoreError } from "../../src/errors.js";
 import type { Column } from "../../src/frame/dtypes.js";
 import { Frame } from "../../src/frame/frame.js";
 import { toEpochMicros } from "../../src/frame/time.js";
+import { quoteIdent } from "../../src/store/duckdb/duckdb-dialect.js";
 import {
   DEFAULT_DUCKDB_PATH,
   DUCKDB_PATH_ENV,
   DuckDBStore,
-  quoteIdent,
   resolveDuckDBPath,
 } from "../../src/store/duckdb/index.js";
+import { writeThroughUpdater } from "../helpers/write.js";
 
 const root = mkdtempSync(join(tmpdir(), "tdag-duckdb-unit-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -99,7 +100,8 @@ describe("path resolution", () => {
   it("supports :memory:", async () => {
     const store = await open(":memory:");
     const s = await storage(store);
-    await store.writeFrame(
+    await writeThroughUpdater(
+      store,
       s.uid,
       Frame.fromRecords([{ time_index: "2024-01-01T00:00:00Z", v: 1 }]),
     );
@@ -150,7 +152,8 @@ describe("physical layout", () => {
     const path = tmpFile();
     const store = await open(path);
     const s = await storage(store, "prices_abc123");
-    await store.writeFrame(
+    await writeThroughUpdater(
+      store,
       s.uid,
       Frame.fromRecords(
         [{ time_index: "2024-01-01T00:00:00Z", unique_identifier: "A", close: 1, j: { a: 1 } }],
@@ -187,7 +190,8 @@ describe("physical layout", () => {
     const path = tmpFile();
     const writer = await open(path);
     const s = await storage(writer);
-    await writer.writeFrame(
+    await writeThroughUpdater(
+      writer,
       s.uid,
       Frame.fromRecords([{ time_index: "2024-01-01T00:00:00Z", v: 1 }]),
     );
@@ -210,7 +214,7 @@ describe("hostile identifiers and values", () => {
       { time_index: "2024-01-01T00:00:00Z", unique_identifier: evil, [`we"ird col`]: evil },
       { time_index: "2024-01-01T00:00:00Z", unique_identifier: "plain", [`we"ird col`]: "ok" },
     ]);
-    const { statistics } = await store.writeFrame(s.uid, frame);
+    const { statistics } = await writeThroughUpdater(store, s.uid, frame);
     expect(statistics.indexProgress).toEqual({
       [evil]: toEpochMicros("2024-01-01T00:00:00Z"),
       plain: toEpochMicros("2024-01-01T00:00:00Z"),
@@ -229,9 +233,9 @@ describe("hostile identifiers and values", () => {
     await store.setTableMetadata(s.uid, { identifier: evil, description: evil });
     expect((await store.findStorage({ identifier: evil }))?.uid).toBe(s.uid);
     await store.batchGetOrRegisterAssets([
-      { unique_identifier: evil, snapshot: { name: evil, ticker: evil } },
+      { uniqueIdentifier: evil, snapshot: { name: evil, ticker: evil } },
     ]);
-    expect((await store.filterAssets({ name__contains: "DROP" })).length).toBe(1);
+    expect((await store.filterAssets({ nameContains: "DROP" })).length).toBe(1);
     expect(await store.findUnregisteredAssets([evil, "other"])).toEqual(["other"]);
     expect(
       (await store.deleteAfterDate(s.uid, 0, { dimensionFilters: { unique_identifier: [evil] } }))
@@ -248,7 +252,8 @@ describe("hostile identifiers and values", () => {
   it("puts values in params, never in the SQL text", async () => {
     const store = await open();
     const s = await storage(store);
-    await store.writeFrame(
+    await writeThroughUpdater(
+      store,
       s.uid,
       Frame.fromRecords([{ time_index: "2024-01-01T00:00:00Z", day: "2024-01-01", v: 1 }], {
         indexNames: ["time_index", "day"],
@@ -274,7 +279,8 @@ describe("transactions", () => {
       },
     });
     const s = await storage(store);
-    await store.writeFrame(
+    await writeThroughUpdater(
+      store,
       s.uid,
       Frame.fromRecords([{ time_index: "2024-01-01T00:00:00Z", unique_identifier: "A", v: 1 }]),
     );
@@ -285,7 +291,8 @@ describe("transactions", () => {
     };
     fail = true;
     const error = await caught(
-      store.writeFrame(
+      writeThroughUpdater(
+        store,
         s.uid,
         Frame.fromRecords([
           { time_index: "2024-01-01T00:00:00Z", unique_identifier: "A", v: 2, extra: "new" },
@@ -298,7 +305,8 @@ describe("transactions", () => {
     expect(await store.getTableStatistics(s.uid)).toEqual(before.stats);
     expect((await store.findStorage({ uid: s.uid }))?.schema).toEqual(before.schema);
     fail = false;
-    await store.writeFrame(
+    await writeThroughUpdater(
+      store,
       s.uid,
       Frame.fromRecords([
         { time_index: "2024-02-01T00:00:00Z", unique_identifier: "B", v: 3, extra: "x" },
@@ -311,7 +319,8 @@ describe("transactions", () => {
     const store = await open();
     const s = await storage(store);
     const error = await caught(
-      store.writeFrame(
+      writeThroughUpdater(
+        store,
         s.uid,
         // Built without validation, so the bad date reaches DuckDB's CAST.
         Frame.fromTypedColumns(
@@ -332,12 +341,14 @@ describe("transactions", () => {
   it("rejects a null index value and keeps the table unchanged", async () => {
     const store = await open();
     const s = await storage(store);
-    await store.writeFrame(
+    await writeThroughUpdater(
+      store,
       s.uid,
       Frame.fromRecords([{ time_index: "2024-01-01T00:00:00Z", unique_identifier: "A", v: 1 }]),
     );
     const error = await caught(
-      store.writeFrame(
+      writeThroughUpdater(
+        store,
         s.uid,
         Frame.fromRecords([
           { time_index: "2024-01-02T00:00:00Z", unique_identifier: null, v: 2 },

@@ -87,11 +87,11 @@ describe("hash namespaces in runs", () => {
     expect(await namespaceOf(store, plain.leaf)).toBeNull();
     expect((await store.listStorages()).length).toBe(4);
     // the namespaced updater depends on the namespaced leaf, not on the plain one
-    const uid = async (n: DataNode) => (await store.findUpdater(n.updateHash))!.uid;
+    const uid = async (n: DataNode) => (await store.findUpdater({ updateHash: n.updateHash }))!.uid;
     expect(await store.listDependencies(await uid(spaced))).toEqual([
       { kind: "updater", uid: await uid(spaced.leaf) },
     ]);
-    expect((await store.findUpdater(spaced.updateHash))!.namespace).toBe("t1");
+    expect((await store.findUpdater({ updateHash: spaced.updateHash }))!.namespace).toBe("t1");
   });
 
   it("the hashNamespace option and testNode reach dependencies built in the constructor", async () => {

@@ -126,8 +126,8 @@ describe("two updaters sharing one table", () => {
     // one table holding both universes, every day once
     const storages = await store.listStorages();
     expect(storages.map((s) => s.storageHash)).toEqual([a.storageHash]);
-    const ua = (await store.findUpdater(a.updateHash))!;
-    const ub = (await store.findUpdater(b.updateHash))!;
+    const ua = (await store.findUpdater({ updateHash: a.updateHash }))!;
+    const ub = (await store.findUpdater({ updateHash: b.updateHash }))!;
     expect(ua.storageUid).toBe(ub.storageUid);
     expect(rows(await a.getDfBetweenDates())).toEqual(expectedRows(["AAPL", "MSFT", "NVDA"], 4));
     const stats = await a.getTableStatistics();

@@ -57,7 +57,9 @@ describe("tutorial nodes (examples/tutorial-nodes.ts)", () => {
       })),
     );
     expect((await store.listStorages()).map((s) => s.storageHash)).toEqual([narrow.storageHash]);
-    const [u1, u2] = await Promise.all([narrow, wide].map((n) => store.findUpdater(n.updateHash)));
+    const [u1, u2] = await Promise.all(
+      [narrow, wide].map((n) => store.findUpdater({ updateHash: n.updateHash })),
+    );
     expect(u1!.storageUid).toBe(u2!.storageUid);
     expect(await store.findStorage({ identifier: "example_random_number_0" })).toMatchObject({
       storageHash: narrow.storageHash,

@@ -3,17 +3,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { StoreError } from "../../src/errors.js";
-import {
-  DataNodeStorage,
-  F,
-  FilterError,
-  type FilterResult,
-  SearchRequest,
-} from "../../src/filters/index.js";
+import { F, FilterError, SearchRequest } from "../../src/filters/index.js";
 import { Frame } from "../../src/frame/frame.js";
-import type { DataStore } from "../../src/store/data-store.js";
+import { DataNodeStorage } from "../../src/node/data-node-storage.js";
+import type { DataStore, FilterResult } from "../../src/store/data-store.js";
 import { DuckDBStore } from "../../src/store/duckdb/index.js";
 import { closeStore, configure } from "../../src/store/store-registry.js";
+import { writeThroughUpdater } from "../helpers/write.js";
 
 const root = mkdtempSync(join(tmpdir(), "tdag-dns-"));
 afterAll(async () => {
@@ -31,7 +27,8 @@ describe("DataNodeStorage", () => {
       buildConfiguration: {},
       sourceClassName: "P",
     });
-    await store.writeFrame(
+    await writeThroughUpdater(
+      store,
       storage.uid,
       Frame.fromRecords(
         Array.from({ length: 7 }, (_, i) => ({

@@ -8,7 +8,10 @@ import {
   SearchRequest,
 } from "../../src/filters/index.js";
 import type { StorageRecord, TableSchema } from "../../src/store/data-store.js";
-import { compileFilterQuery, compileTableFilter } from "../../src/store/duckdb/duckdb-filter.js";
+import { DuckDBDialect } from "../../src/store/duckdb/duckdb-dialect.js";
+import { compileFilterQuery, compileTableFilter } from "../../src/store/sql/sql-filter-compiler.js";
+
+const dialect = new DuckDBDialect(true);
 
 const HOSTILE = 'close"; DROP TABLE x; --';
 
@@ -49,9 +52,9 @@ function storage(storageHash: string, schema: TableSchema): StorageRecord {
   };
 }
 
-const where = (filter: FilterNode) => compileTableFilter(PRICES, filter);
+const where = (filter: FilterNode) => compileTableFilter(PRICES, filter, dialect);
 
-describe("DuckDBFilterCompiler: SQL text and bound parameters", () => {
+describe("SqlFilterCompiler (DuckDB dialect): SQL text and bound parameters", () => {
   it("quotes identifiers and binds every value", () => {
     const { sql, params } = where(and_(F.eq("unique_identifier", "BTC"), F.gt("close", 10)));
     expect(sql).toBe(`(("unique_identifier" = $1) AND ("close" > $2))`);
@@ -130,7 +133,7 @@ describe("DuckDBFilterCompiler: SQL text and bound parameters", () => {
       columnDtypes: { time_index: "timestamptz", unique_identifier: "string" },
     } as const;
     try {
-      compileTableFilter(other, F.gt(HOSTILE, 1));
+      compileTableFilter(other, F.gt(HOSTILE, 1), dialect);
       expect.unreachable();
     } catch (error) {
       expect(error).toBeInstanceOf(FilterError);
@@ -193,7 +196,7 @@ describe("compileFilterQuery: joined reads", () => {
       limit: 10,
       offset: 20,
     });
-    const q = compileFilterQuery(req, tables);
+    const q = compileFilterQuery(req, tables, dialect);
     expect(q.columns.map((c) => c.name)).toEqual([
       "time_index",
       "unique_identifier",
@@ -228,6 +231,7 @@ describe("compileFilterQuery: joined reads", () => {
           ],
         }),
         tables,
+        dialect,
       );
       expect(q.sql).not.toContain("COALESCE");
       expect(q.sql).toContain(type === "inner" ? "INNER JOIN" : "LEFT JOIN");
@@ -242,6 +246,7 @@ describe("compileFilterQuery: joined reads", () => {
           joins: [{ name, storageHash: "fund_h", on }],
         }),
         tables,
+        dialect,
       );
     expect(() => bad(["time_index", "pe"])).toThrow(/must be an index column of both tables/);
     expect(() => bad(["time_index"], "base")).toThrow(/reserved/);

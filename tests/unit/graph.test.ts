@@ -294,7 +294,7 @@ describe("graphs of DataNodes", () => {
     expect(result.nodes.every((n) => n.status === "updated" && n.rowsWritten === 1)).toBe(true);
 
     // one edge per declared dependency, diamonds not duplicated
-    const uid = async (n: DataNode) => (await store.findUpdater(n.updateHash))!.uid;
+    const uid = async (n: DataNode) => (await store.findUpdater({ updateHash: n.updateHash }))!.uid;
     expect(await store.listDependencies(await uid(top))).toEqual([
       { kind: "updater", uid: await uid(left) },
       { kind: "updater", uid: await uid(right) },

@@ -117,7 +117,7 @@ describe("classifyError", () => {
       "throttled",
       "server_error",
       "server_error",
-      "http_418",
+      "http_error",
     ]);
   });
 });

@@ -265,7 +265,7 @@ describe("PlatformClient over real HTTP", () => {
         "foreign key",
       ],
       [413, "Request Entity Too Large", "payload_too_large", "Request Entity Too Large"],
-      [422, { errors: { a: ["x"] } }, "http_422", '{"a":["x"]}'],
+      [422, { errors: { a: ["x"] } }, "http_error", '{"a":["x"]}'],
     ];
     for (const [status, body, code, text] of cases) {
       const server = await startServer((_req, res) => {
@@ -293,7 +293,7 @@ describe("PlatformClient over real HTTP", () => {
     const e = (await c
       .request("PATCH", "x/", { json: {}, expectedStatus: [201] })
       .catch((err: unknown) => err)) as RemoteApiError;
-    expect([e.code, e.status]).toEqual(["http_200", 200]);
+    expect([e.code, e.status]).toEqual(["http_error", 200]);
   });
 
   it("retries a dropped connection", async () => {
@@ -338,16 +338,18 @@ describe("PlatformClient over real HTTP", () => {
     expect([e.code, e.attempts]).toEqual(["timeout", 2]);
   });
 
-  it("a caller's abort is not retried and rejects with its reason", async () => {
+  it("a caller's abort is not retried and rejects with an 'aborted' error caused by its reason", async () => {
     const server = await startServer((_req, res) => {
       setTimeout(() => json(res, 200, {}), 2_000);
     });
     const c = client({ endpoint: server.url });
     const controller = new AbortController();
-    setTimeout(() => controller.abort(new Error("user cancelled")), 50);
-    await expect(c.request("GET", "x/", { signal: controller.signal })).rejects.toThrow(
-      "user cancelled",
-    );
+    const reason = new Error("user cancelled");
+    setTimeout(() => controller.abort(reason), 50);
+    const error = await c.request("GET", "x/", { signal: controller.signal }).catch((e) => e);
+    expect(error).toBeInstanceOf(RemoteApiError);
+    expect(error).toMatchObject({ code: "aborted", attempts: 1, method: "GET" });
+    expect((error as RemoteApiError).cause).toBe(reason);
     expect(server.requests).toHaveLength(1);
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { NotFoundError, StoreError } from "../../src/errors.js";
+import { StoreError } from "../../src/errors.js";
 import { F } from "../../src/filters/filter-builders.js";
 import { SearchRequest } from "../../src/filters/search-request.js";
 import { toWireJson } from "../../src/filters/wire-filter-compiler.js";
@@ -287,12 +287,13 @@ describe("RemoteStore route payloads", () => {
       json: { active_update_scheduler_uid: "sch-1" },
       expectedStatus: [201],
     });
-    await remote.closeRun("hu-1", { error: true, errorMessage: "x" });
+    // Closed by the run's uid and updater: no memory of the store that opened it is needed.
+    await remote.closeRun({ uid: "hu-1", updaterUid: "u-1" }, { error: true, errorMessage: "x" });
     expect(client.calls.at(-1)!.options).toMatchObject({
       json: { historical_update_uid: "hu-1", error_on_update: true },
       expectedStatus: [200],
     });
-    await expect(remote.closeRun("hu-1", { error: false })).rejects.toBeInstanceOf(NotFoundError);
+    expect(client.calls.at(-1)!.path).toBe("ts_manager/local_time_serie/u-1/set_end_of_execution/");
   });
 
   it("dependency edges: PATCH with 204, direct deps from the priority list", async () => {

@@ -1,11 +1,12 @@
 import { afterEach, describe, expect, it } from "vitest";
-import type { StoreError } from "../../src/errors.js";
+import { NotFoundError, type StoreError } from "../../src/errors.js";
 import { Frame } from "../../src/frame/frame.js";
 import { HASHED_EMBEDDING_MODEL, hashedEmbedding } from "../../src/search/hashed-embedder.js";
 import { configureSearch } from "../../src/search/search-config.js";
 import { SearchError } from "../../src/search/search-error.js";
 import type { DataStore, SearchHit, StorageRecord } from "../../src/store/data-store.js";
 import { rejectionOf, tempStore } from "../helpers/temp-store.js";
+import { writeThroughUpdater } from "../helpers/write.js";
 
 interface TableSpec {
   readonly hash: string;
@@ -133,10 +134,10 @@ describe("descriptionSearch", () => {
     const scores = hits.map((h) => h.score);
     expect(scores).toEqual([...scores].sort((a, b) => b - a));
     // Both signals agree on their own.
-    expect(ids(await store.descriptionSearch("daily close price", { w_emb: 0 }))[0]).toBe(
+    expect(ids(await store.descriptionSearch("daily close price", { wEmb: 0 }))[0]).toBe(
       "us_equities_daily_close",
     );
-    expect(ids(await store.descriptionSearch("daily close price", { w_trgm: 0 }))[0]).toBe(
+    expect(ids(await store.descriptionSearch("daily close price", { wTrgm: 0 }))[0]).toBe(
       "us_equities_daily_close",
     );
   });
@@ -157,11 +158,11 @@ describe("descriptionSearch", () => {
   it("shows a metadata change only after refreshTableSearchIndex", async () => {
     const store = await catalogue();
     const fx = (await store.findStorage({ identifier: "fx_ecb_daily_rates" }))!;
-    const before = await store.descriptionSearch("credit default swap spreads", { trigram_k: 3 });
+    const before = await store.descriptionSearch("credit default swap spreads", { trigramK: 3 });
     expect(ids(before)[0]).not.toBe("fx_ecb_daily_rates");
 
     await store.setTableMetadata(fx.uid, { description: "sovereign credit default swap spreads" });
-    const stale = await store.descriptionSearch("credit default swap spreads", { trigram_k: 3 });
+    const stale = await store.descriptionSearch("credit default swap spreads", { trigramK: 3 });
     // Same ranking and scores: the index still holds the old document (the hit's storage record
     // is read live, so it already shows the new description).
     const ranking = (hits: readonly SearchHit[]) => hits.map((h) => [h.storage.uid, h.score]);
@@ -171,7 +172,7 @@ describe("descriptionSearch", () => {
     );
 
     await store.refreshTableSearchIndex(fx.uid);
-    const fresh = await store.descriptionSearch("credit default swap spreads", { trigram_k: 3 });
+    const fresh = await store.descriptionSearch("credit default swap spreads", { trigramK: 3 });
     expect(ids(fresh)[0]).toBe("fx_ecb_daily_rates");
     expect(fresh[0]!.storage.description).toBe("sovereign credit default swap spreads");
     expect(fresh[0]!.trigramScore).toBe(1);
@@ -186,7 +187,7 @@ describe("descriptionSearch", () => {
       sourceClassName: "T",
     });
     // Never indexed: searched by its live document.
-    expect(ids(await store.descriptionSearch("T", { embed_k: 0, w_emb: 0 }))).toEqual([null]);
+    expect(ids(await store.descriptionSearch("T", { embedK: 0, wEmb: 0 }))).toEqual([null]);
     await store.setTableMetadata(s.uid, {
       identifier: "tbl",
       description: "sea surface temperature",
@@ -200,10 +201,10 @@ describe("descriptionSearch", () => {
       { columnName: "sst", dtype: "float64", label: "SST", description: "celsius readings" },
     ]);
     expect(
-      (await store.descriptionSearch("celsius", { w_emb: 0 }))[0]?.trigramScore ?? 0,
+      (await store.descriptionSearch("celsius", { wEmb: 0 }))[0]?.trigramScore ?? 0,
     ).toBeLessThan(1);
     await store.refreshTableSearchIndex(s.uid);
-    expect((await store.descriptionSearch("celsius", { w_emb: 0 }))[0]?.trigramScore).toBe(1);
+    expect((await store.descriptionSearch("celsius", { wEmb: 0 }))[0]?.trigramScore).toBe(1);
   });
 
   it("refuses a blank q and unknown filters before any work (even on a closed store)", async () => {
@@ -220,7 +221,7 @@ describe("descriptionSearch", () => {
       store.columnSearch("close", { filters: { labels: "x" } as never }),
       "unknown_search_filter",
     );
-    await searchError(store.descriptionSearch("close", { trigram_k: -5 }), "invalid_search_option");
+    await searchError(store.descriptionSearch("close", { trigramK: -5 }), "invalid_search_option");
     // A valid search reaches the (closed) store.
     const closed = await rejectionOf(store.descriptionSearch("close"));
     expect((closed as StoreError).code).toBe("closed");
@@ -244,7 +245,7 @@ describe("descriptionSearch", () => {
     expect(noNs[0]).toBe("us_equities_daily_close");
     expect(
       ids(
-        await store.descriptionSearch(q, { filters: { identifier__contains: "us_equities" } }),
+        await store.descriptionSearch(q, { filters: { identifierContains: "us_equities" } }),
       ).sort(),
     ).toEqual(["us_equities_adjusted", "us_equities_daily_close", "us_equities_daily_volume"]);
     expect(
@@ -252,42 +253,42 @@ describe("descriptionSearch", () => {
     ).toEqual(["eu_bond_eod"]);
     expect(
       ids(
-        await store.descriptionSearch(q, { filters: { source_class_name: "EquityPrices" } }),
+        await store.descriptionSearch(q, { filters: { sourceClassName: "EquityPrices" } }),
       ).sort(),
     ).toEqual(["scratch_daily_close", "us_equities_daily_close"]);
-    expect(
-      ids(await store.descriptionSearch(q, { filters: { storage_hash: "fx_ecb_1" } })),
-    ).toEqual(["fx_ecb_daily_rates"]);
-    expect(ids(await store.descriptionSearch(q, { filters: { data_source_id: 1 } }))[0]).toBe(
+    expect(ids(await store.descriptionSearch(q, { filters: { storageHash: "fx_ecb_1" } }))).toEqual(
+      ["fx_ecb_daily_rates"],
+    );
+    expect(ids(await store.descriptionSearch(q, { filters: { dataSourceId: 1 } }))[0]).toBe(
       "us_equities_daily_close",
     );
-    expect(await store.descriptionSearch(q, { filters: { data_source_id: 2 } })).toEqual([]);
-    expect(await store.columnSearch("close", { filters: { data_source_id: 2 } })).toEqual([]);
+    expect(await store.descriptionSearch(q, { filters: { dataSourceId: 2 } })).toEqual([]);
+    expect(await store.columnSearch("close", { filters: { dataSourceId: 2 } })).toEqual([]);
     expect(ids(await store.columnSearch("close", { filters: { namespace: "scratch" } }))).toEqual(
       [],
     );
   });
 
-  it("uses q_embedding instead of embedding q, and checks its dimension and the model", async () => {
+  it("uses qEmbedding instead of embedding q, and checks its dimension and the model", async () => {
     const store = await catalogue();
     const q = "daily close price";
-    const given = await store.descriptionSearch(q, { q_embedding: hashedEmbedding(q) });
+    const given = await store.descriptionSearch(q, { qEmbedding: hashedEmbedding(q) });
     expect(given).toEqual(await store.descriptionSearch(q));
     const e = await searchError(
-      store.descriptionSearch(q, { q_embedding: [0.1, 0.2, 0.3] }),
+      store.descriptionSearch(q, { qEmbedding: [0.1, 0.2, 0.3] }),
       "embedding_dimension_mismatch",
     );
     expect(e.message).toContain("3 dimensions");
     // Trigram-only searches never compare vectors.
     expect(
-      await store.descriptionSearch(q, { q_embedding: [1, 2, 3], w_emb: 0, embed_k: 0 }),
+      await store.descriptionSearch(q, { qEmbedding: [1, 2, 3], wEmb: 0, embedK: 0 }),
     ).toHaveLength(7);
     await searchError(
-      store.descriptionSearch(q, { embedding_model: "ada-002" }),
+      store.descriptionSearch(q, { embeddingModel: "ada-002" }),
       "unknown_embedding_model",
     );
     expect(
-      ids(await store.descriptionSearch(q, { embedding_model: HASHED_EMBEDDING_MODEL }))[0],
+      ids(await store.descriptionSearch(q, { embeddingModel: HASHED_EMBEDDING_MODEL }))[0],
     ).toBe("us_equities_daily_close");
   });
 
@@ -303,23 +304,23 @@ describe("descriptionSearch", () => {
       embeddingModel: "toy-v1",
     });
     // Vectors indexed by the default model are re-embedded with the new one at query time.
-    const hits = await store.descriptionSearch("stocks", { w_trgm: 0 });
+    const hits = await store.descriptionSearch("stocks", { wTrgm: 0 });
     expect(ids(hits).slice(0, 3).sort()).toEqual([
       "us_equities_adjusted",
       "us_equities_daily_close",
       "us_equities_daily_volume",
     ]);
     await searchError(
-      store.descriptionSearch("stocks", { q_embedding: [1, 0] }),
+      store.descriptionSearch("stocks", { qEmbedding: [1, 0] }),
       "embedding_dimension_mismatch",
     );
     await searchError(
-      store.descriptionSearch("stocks", { embedding_model: "default", q_embedding: [1] }),
+      store.descriptionSearch("stocks", { embeddingModel: "default", qEmbedding: [1] }),
       "embedding_dimension_mismatch",
     );
     expect(
       ids(
-        await store.descriptionSearch("x", { embedding_model: "toy-v1", q_embedding: [0, 1, 0] }),
+        await store.descriptionSearch("x", { embeddingModel: "toy-v1", qEmbedding: [0, 1, 0] }),
       )[0],
     ).toBe("eu_bond_eod");
 
@@ -348,7 +349,8 @@ describe("descriptionSearch", () => {
   it("refreshTableSearchIndex on an unknown uid is NotFoundError", async () => {
     const { store } = await tempStore();
     const error = await rejectionOf(store.refreshTableSearchIndex("nope"));
-    expect((error as StoreError).code).toBe("not_found");
+    expect(error).toBeInstanceOf(NotFoundError);
+    expect((error as NotFoundError).code).toBe("storage_not_found");
   });
 });
 
@@ -374,7 +376,8 @@ describe("columnSearch", () => {
       buildConfiguration: {},
       sourceClassName: "Raw",
     });
-    await store.writeFrame(
+    await writeThroughUpdater(
+      store,
       s.uid,
       Frame.fromRecords([{ time_index: "2024-01-01T00:00:00Z", implied_volatility: 0.2 }]),
     );

@@ -88,15 +88,15 @@ describe("parseInstant", () => {
 });
 
 describe("toEpochMicros", () => {
-  it("returns microseconds or throws a TypeError naming the value", () => {
+  it("returns microseconds or throws an ArgumentError naming the value", () => {
     expect(toEpochMicros("2024-01-01T00:00:00.000001Z")).toBe(JAN1 + 1);
     expect(() =>
       toEpochMicros("2024-01-01T00:00:00", false, "start"),
     ).toThrowErrorMatchingInlineSnapshot(
-      `[TypeError: start "2024-01-01T00:00:00" has no time zone: give a UTC instant (suffix Z or an offset)]`,
+      `[ArgumentError: start "2024-01-01T00:00:00" has no time zone: give a UTC instant (suffix Z or an offset)]`,
     );
     expect(() => toEpochMicros("soon")).toThrowErrorMatchingInlineSnapshot(
-      `[TypeError: value "soon" is not a valid instant]`,
+      `[ArgumentError: value "soon" is not a valid instant]`,
     );
     expect(toEpochMicros("2024-01-01T00:00:00", true)).toBe(JAN1);
   });

@@ -22,12 +22,12 @@ const FALLBACK = "2018-01-01T00:00:00Z";
 function asset(uid: string, id = 1): AssetRecord {
   return {
     id,
-    unique_identifier: uid,
-    security_type: null,
-    security_market_sector: null,
+    uniqueIdentifier: uid,
+    securityType: null,
+    securityMarketSector: null,
     isin: null,
-    is_custom_by_organization: true,
-    current_snapshot: { name: uid, ticker: uid, exchange_code: null },
+    isCustomByOrganization: true,
+    currentSnapshot: { name: uid, ticker: uid, exchangeCode: null },
   };
 }
 
@@ -633,7 +633,7 @@ describe("UpdateStatistics: asset conveniences", () => {
 
   it("scopes the statistics to the asset list", () => {
     const scoped = stats.withAssetList([asset("AAPL"), asset("MSFT", 2), asset("NEW", 3)]);
-    expect(scoped.assetList?.map((a) => a.unique_identifier)).toEqual(["AAPL", "MSFT", "NEW"]);
+    expect(scoped.assetList?.map((a) => a.uniqueIdentifier)).toEqual(["AAPL", "MSFT", "NEW"]);
     expect(scoped.identityValues()).toEqual(["AAPL", "MSFT", "NEW"]);
     expect(scoped.getLastUpdatePerAsset()).toEqual(
       new Map([

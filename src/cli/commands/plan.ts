@@ -124,7 +124,7 @@ async function planNodes(
     }
     const node = member.node;
     const storage = await store.findStorage({ storageHash: node.storageHash });
-    const updater = await store.findUpdater(node.updateHash);
+    const updater = await store.findUpdater({ updateHash: node.updateHash });
     const stats = storage ? await store.getTableStatistics(storage.uid) : null;
     const watermark = stats ? watermarkOf(stats) : null;
     out.push({

@@ -60,8 +60,7 @@ export const searchCommand: CommandSpec = {
     }
     const dataSourceId = integerOption(args, "data-source-id");
     const limit = integerOption(args, "limit", { min: 1 }) ?? 20;
-    const filters: StorageSearchFilters =
-      dataSourceId === undefined ? {} : { data_source_id: dataSourceId };
+    const filters: StorageSearchFilters = dataSourceId === undefined ? {} : { dataSourceId };
     const opened = await openStore({ db: ctx.db, readOnly: true });
     try {
       let hits =

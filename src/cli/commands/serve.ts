@@ -1,3 +1,4 @@
+import { ConfigError, StoreError } from "../../errors.js";
 import type { StartPlatformServerOptions } from "../../server/platform-server.js";
 import { type CommandSpec, integerOption, stringOption } from "../command.js";
 import { CliError, EXIT, usageError } from "../errors.js";
@@ -61,14 +62,11 @@ export const serveCommand: CommandSpec = {
     try {
       server = await startPlatformServer(options);
     } catch (error) {
+      if (error instanceof ConfigError || error instanceof StoreError) throw error;
       const message = error instanceof Error ? error.message : String(error);
-      const code = (error as { code?: unknown }).code;
-      throw new CliError(
-        EXIT.store,
-        typeof code === "string" ? code : "serve_failed",
-        `cannot serve ${dbPath}: ${message}`,
-        { cause: error },
-      );
+      throw new CliError(EXIT.store, "serve_failed", `cannot serve ${dbPath}: ${message}`, {
+        cause: error,
+      });
     }
     if (ctx.json) {
       ctx.output.out(toJson({ url: server.url, port: server.port, db: dbPath, env: server.env }));

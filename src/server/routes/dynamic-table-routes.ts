@@ -5,7 +5,7 @@ import { normalizeDtypeToken, tokenToFrameDType } from "../../frame/dtype-tokens
 import type { DType } from "../../frame/dtypes.js";
 import type { FrameRecord } from "../../frame/frame.js";
 import type {
-  DataFrequency,
+  DataFrequencyValue,
   StorageRecord,
   StorageSearchFilters,
   TableMetadata,
@@ -31,15 +31,25 @@ import { boolParam, drfPage, listParam, readObject } from "./route-helpers.js";
 /** `{API}/ts_manager/dynamic_table`: DataNodeStorage routes (protocol 2.2). */
 export const DT = "/orm/api/ts_manager/dynamic_table";
 
-const SEARCH_OPTION_KEYS = new Set([
-  "q",
-  "trigram_k",
-  "embed_k",
-  "w_trgm",
-  "w_emb",
-  "embedding_model",
-  "q_embedding",
-]);
+/** Description-search options: the platform's spelling → the store contract's. */
+const SEARCH_OPTIONS: Readonly<Record<string, string>> = {
+  trigram_k: "trigramK",
+  embed_k: "embedK",
+  w_trgm: "wTrgm",
+  w_emb: "wEmb",
+  embedding_model: "embeddingModel",
+  q_embedding: "qEmbedding",
+};
+
+/** Storage filters of both searches: the platform's spelling → the store contract's. */
+const SEARCH_FILTERS: Readonly<Record<string, string>> = {
+  namespace: "namespace",
+  identifier: "identifier",
+  identifier__contains: "identifierContains",
+  storage_hash: "storageHash",
+  source_class_name: "sourceClassName",
+  data_source_id: "dataSourceId",
+};
 
 /** Registers the DataNodeStorage routes. */
 export function registerDynamicTableRoutes(app: Hono, ctx: PlatformContext): void {
@@ -107,7 +117,8 @@ export function registerDynamicTableRoutes(app: Hono, ctx: PlatformContext): voi
     const filters: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(body)) {
       if (key === "q") continue;
-      if (SEARCH_OPTION_KEYS.has(key)) options[key] = value;
+      const option = SEARCH_OPTIONS[key];
+      if (option !== undefined) options[option] = value;
       else addSearchFilter(filters, key, value);
     }
     if (Object.keys(filters).length > 0) options["filters"] = filters;
@@ -157,7 +168,7 @@ export function registerDynamicTableRoutes(app: Hono, ctx: PlatformContext): voi
     if ("description" in body) metadata.description = optionalString(body, "description") ?? null;
     if ("data_frequency_id" in body) {
       metadata.dataFrequencyId = (optionalString(body, "data_frequency_id") ??
-        null) as DataFrequency | null;
+        null) as DataFrequencyValue | null;
     }
     if (Object.keys(metadata).length > 0) storage = await ctx.store.setTableMetadata(uid, metadata);
     const extras = ctx.extras(uid);
@@ -392,8 +403,9 @@ function addSearchFilter(filters: Record<string, unknown>, key: string, value: u
     }
     filters["namespace"] = null;
   } else if (key === "data_source_id") {
-    filters[key] = Number(value);
+    filters["dataSourceId"] = Number(value);
   } else {
-    filters[key] = value;
+    // An unknown key reaches the search as given, which rejects it naming that key.
+    filters[SEARCH_FILTERS[key] ?? key] = value;
   }
 }

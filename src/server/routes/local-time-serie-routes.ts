@@ -44,7 +44,7 @@ export function registerLocalTimeSerieRoutes(app: Hono, ctx: PlatformContext): v
     if (project !== undefined && project !== null && project !== ctx.projectUid) {
       throw fieldError("current_project_uid", `Unknown project '${project}'.`);
     }
-    const existing = await ctx.store.findUpdater(updateHash);
+    const existing = await ctx.store.findUpdater({ updateHash });
     if (existing) return c.json(await ctx.updater(ctx.rememberUpdater(existing)), 200);
     const storage = await ctx.store.findStorage({ storageHash });
     if (!storage) {
@@ -78,7 +78,7 @@ export function registerLocalTimeSerieRoutes(app: Hono, ctx: PlatformContext): v
     for (const node of nodes) {
       const uid = isObject(node) && typeof node["uid"] === "string" ? node["uid"] : null;
       if (uid === null) throw fieldError("update_nodes", "Every update node needs a uid.");
-      const updater = ctx.requireUpdater(uid);
+      const updater = await ctx.requireUpdater(uid);
       const state = ctx.state(uid);
       if (typeof kwargs["active_update_status"] === "string") {
         state.activeUpdateStatus = kwargs["active_update_status"];
@@ -103,12 +103,12 @@ export function registerLocalTimeSerieRoutes(app: Hono, ctx: PlatformContext): v
   });
 
   app.get(`${LTS}/:uid/`, async (c) => {
-    const updater = ctx.requireUpdater(c.req.param("uid"));
+    const updater = await ctx.requireUpdater(c.req.param("uid"));
     return c.json(await ctx.updater(updater, boolParam(c, "include_relations_detail") ?? false));
   });
 
   app.patch(`${LTS}/:uid/`, async (c) => {
-    const updater = ctx.requireUpdater(c.req.param("uid"));
+    const updater = await ctx.requireUpdater(c.req.param("uid"));
     const body = await readObject(c);
     const linked = body["ogm_dependencies_linked"];
     if (linked !== undefined) {
@@ -120,31 +120,31 @@ export function registerLocalTimeSerieRoutes(app: Hono, ctx: PlatformContext): v
   });
 
   app.patch(`${LTS}/:uid/depends_on_connect/`, async (c) => {
-    const updater = ctx.requireUpdater(c.req.param("uid"));
+    const updater = await ctx.requireUpdater(c.req.param("uid"));
     const target = requiredString(await readObject(c), "target_update_node_uid");
     await ctx.store.linkDependency(updater.uid, { kind: "updater", uid: target });
     return c.body(null, 204);
   });
 
   app.patch(`${LTS}/:uid/depends_on_connect_to_api_table/`, async (c) => {
-    const updater = ctx.requireUpdater(c.req.param("uid"));
+    const updater = await ctx.requireUpdater(c.req.param("uid"));
     const target = requiredString(await readObject(c), "target_table_uid");
     await ctx.store.linkDependency(updater.uid, { kind: "storage", uid: target });
     return c.body(null, 204);
   });
 
   app.get(`${LTS}/:uid/get_all_dependencies_update_priority/`, async (c) => {
-    const updater = ctx.requireUpdater(c.req.param("uid"));
+    const updater = await ctx.requireUpdater(c.req.param("uid"));
     return c.json(await dependencyPriorities(ctx, updater));
   });
 
   app.get(`${LTS}/:uid/verify_if_direct_dependencies_are_updated/`, async (c) => {
-    ctx.requireUpdater(c.req.param("uid"));
+    await ctx.requireUpdater(c.req.param("uid"));
     return c.json({ error_on_update_dependencies: false, updated: true });
   });
 
   app.patch(`${LTS}/:uid/set_start_of_execution/`, async (c) => {
-    const updater = ctx.requireUpdater(c.req.param("uid"));
+    const updater = await ctx.requireUpdater(c.req.param("uid"));
     const body = await readObject(c);
     const state = ctx.state(updater.uid);
     // A new start discards what an unfinished run staged; a start re-sent after a lost answer
@@ -152,7 +152,10 @@ export function registerLocalTimeSerieRoutes(app: Hono, ctx: PlatformContext): v
     ctx.stages.delete(updater.uid);
     if (state.activeRunUid !== null) {
       await ctx.store
-        .closeRun(state.activeRunUid, { error: true, errorMessage: "superseded by a new run" })
+        .closeRun(
+          { uid: state.activeRunUid, updaterUid: updater.uid },
+          { error: true, errorMessage: "superseded by a new run" },
+        )
         .catch(() => undefined);
     }
     const run = await ctx.store.openRun(updater.uid);
@@ -183,7 +186,7 @@ export function registerLocalTimeSerieRoutes(app: Hono, ctx: PlatformContext): v
   });
 
   app.post(`${LTS}/:uid/insert_data_into_table/`, async (c) => {
-    const updater = ctx.requireUpdater(c.req.param("uid"));
+    const updater = await ctx.requireUpdater(c.req.param("uid"));
     const body = await readObject(c);
     const rows = decodeGzipJson(body["data"]);
     if (!Array.isArray(rows) || rows.some((r) => !isObject(r))) {
@@ -211,7 +214,7 @@ export function registerLocalTimeSerieRoutes(app: Hono, ctx: PlatformContext): v
   });
 
   app.post(`${LTS}/:uid/set_last_update_index_time_from_update_stats/`, async (c) => {
-    const updater = ctx.requireUpdater(c.req.param("uid"));
+    const updater = await ctx.requireUpdater(c.req.param("uid"));
     const decoded = decodeGzipJson((await readObject(c))["data"]);
     if (!isObject(decoded) || !isObject(decoded["multi_index_stats"])) {
       throw fieldError("data", "Expected {multi_index_stats, multi_index_column_stats}.");
@@ -238,7 +241,7 @@ export function registerLocalTimeSerieRoutes(app: Hono, ctx: PlatformContext): v
   });
 
   app.patch(`${LTS}/:uid/set_end_of_execution/`, async (c) => {
-    const updater = ctx.requireUpdater(c.req.param("uid"));
+    const updater = await ctx.requireUpdater(c.req.param("uid"));
     const body = await readObject(c);
     const error = body["error_on_update"] === true;
     const state = ctx.state(updater.uid);
@@ -247,7 +250,10 @@ export function registerLocalTimeSerieRoutes(app: Hono, ctx: PlatformContext): v
     const stage = ctx.stages.get(updater.uid);
     if (stage && (stage.runUid === null || stage.runUid === runUid)) ctx.stages.delete(updater.uid);
     if (runUid !== null) {
-      await ctx.store.closeRun(runUid, { error, errorMessage: error ? "error_on_update" : null });
+      await ctx.store.closeRun(
+        { uid: runUid, updaterUid: updater.uid },
+        { error, errorMessage: error ? "error_on_update" : null },
+      );
     }
     if (runUid === state.activeRunUid) state.activeRunUid = null;
     state.activeUpdateStatus = error ? "E" : "S";
@@ -381,7 +387,7 @@ async function filterUpdaters(c: Context, ctx: PlatformContext): Promise<Updater
   const updateHash = c.req.query("update_hash");
   let found: UpdaterRecord[];
   if (updateHash !== undefined) {
-    const u = await ctx.store.findUpdater(updateHash);
+    const u = await ctx.store.findUpdater({ updateHash });
     found = u ? [ctx.rememberUpdater(u)] : [];
   } else {
     found = [...ctx.updaters.values()];

@@ -143,20 +143,22 @@ export function registerPlatformRoutes(app: Hono, ctx: PlatformContext): void {
   app.get(`${AST}/`, async (c) => {
     const filter: { -readonly [K in keyof AssetFilter]: AssetFilter[K] } = {};
     const q = (name: string) => c.req.query(name) ?? c.req.query(`current_snapshot__${name}`);
-    const uniqueIn = listParam(c, "unique_identifier__in");
-    if (uniqueIn) filter.unique_identifier__in = uniqueIn;
-    const unique = c.req.query("unique_identifier");
-    if (unique !== undefined) filter.unique_identifier = unique;
-    const ticker = q("ticker");
+    const unique = exactOrAny(
+      c.req.query("unique_identifier"),
+      listParam(c, "unique_identifier__in"),
+    );
+    if (unique !== undefined) filter.uniqueIdentifier = unique;
+    const ticker = exactOrAny(
+      q("ticker"),
+      listParam(c, "ticker__in") ?? listParam(c, "current_snapshot__ticker__in"),
+    );
     if (ticker !== undefined) filter.ticker = ticker;
-    const tickerIn = listParam(c, "ticker__in") ?? listParam(c, "current_snapshot__ticker__in");
-    if (tickerIn) filter.ticker__in = tickerIn;
     const name = q("name__contains");
-    if (name !== undefined) filter.name__contains = name;
+    if (name !== undefined) filter.nameContains = name;
     const exchange = q("exchange_code");
-    if (exchange !== undefined) filter.exchange_code = exchange;
+    if (exchange !== undefined) filter.exchangeCode = exchange;
     const type = c.req.query("security_type");
-    if (type !== undefined) filter.security_type = type;
+    if (type !== undefined) filter.securityType = type;
     const assets = await ctx.store.filterAssets(filter);
     return c.json(drfPage(c, assets.map(assetToWire), 1000));
   });
@@ -171,15 +173,15 @@ export function registerPlatformRoutes(app: Hono, ctx: PlatformContext): void {
       }
       const snapshot = raw["snapshot"];
       return {
-        unique_identifier: requiredString(raw, "unique_identifier"),
+        uniqueIdentifier: requiredString(raw, "unique_identifier"),
         snapshot: {
           name: typeof snapshot["name"] === "string" ? snapshot["name"] : "",
           ticker: typeof snapshot["ticker"] === "string" ? snapshot["ticker"] : "",
-          exchange_code:
+          exchangeCode:
             typeof snapshot["exchange_code"] === "string" ? snapshot["exchange_code"] : null,
         },
-        security_type: typeof raw["security_type"] === "string" ? raw["security_type"] : null,
-        security_market_sector:
+        securityType: typeof raw["security_type"] === "string" ? raw["security_type"] : null,
+        securityMarketSector:
           typeof raw["security_market_sector"] === "string" ? raw["security_market_sector"] : null,
         isin: typeof raw["isin"] === "string" ? raw["isin"] : null,
       };
@@ -187,6 +189,16 @@ export function registerPlatformRoutes(app: Hono, ctx: PlatformContext): void {
     const assets = await ctx.store.batchGetOrRegisterAssets(registrations);
     return c.json(assets.map(assetToWire), 200);
   });
+}
+
+/** `field=x` and `field__in=a,b` together: both must hold (x, if it is in the list). */
+function exactOrAny(
+  exact: string | undefined,
+  any: readonly string[] | undefined,
+): string | readonly string[] | undefined {
+  if (exact === undefined) return any;
+  if (any === undefined) return exact;
+  return any.includes(exact) ? exact : [];
 }
 
 function requireScheduler(ctx: PlatformContext, uid: string): SchedulerState {

@@ -1,5 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import type { Migration } from "../sql/sql-migrations.js";
+import type { SqlStoreTestHooks } from "../sql/sql-store.js";
 
 /** The environment variable that overrides where the DuckDB file lives. */
 export const DUCKDB_PATH_ENV = "TDAG_DUCKDB_PATH";
@@ -7,12 +9,6 @@ export const DUCKDB_PATH_ENV = "TDAG_DUCKDB_PATH";
 export const DEFAULT_DUCKDB_PATH = join(".tdag", "tdag.duckdb");
 /** The path that opens a throw-away in-memory database (tests, notebooks). */
 export const IN_MEMORY = ":memory:";
-
-/** Points in a write where a test can inject a failure. Not part of the public API. */
-export interface DuckDBStoreTestHooks {
-  /** Called inside the write transaction after the upsert and statistics merge, before COMMIT. */
-  readonly beforeCommit?: (context: { readonly storageUid: string }) => void | Promise<void>;
-}
 
 /** Options of {@link DuckDBStore.open}. */
 export interface DuckDBStoreOptions {
@@ -24,7 +20,9 @@ export interface DuckDBStoreOptions {
   /** Opens the file read-only (several processes may then read it at once). */
   readonly readOnly?: boolean;
   /** @internal Failure injection for tests. */
-  readonly testHooks?: DuckDBStoreTestHooks;
+  readonly testHooks?: SqlStoreTestHooks;
+  /** @internal The schema steps to apply (tests of the migration mechanism pass their own). */
+  readonly migrations?: readonly Migration[];
 }
 
 /**

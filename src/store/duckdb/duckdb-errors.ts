@@ -1,4 +1,4 @@
-import { StoreError } from "../../errors.js";
+import { StoreError, type StoreErrorCode } from "../../errors.js";
 
 const LOCK_RE =
   /Could not set lock on file "([^"]+)"(?:: Conflicting lock is held in (.*?) \(PID (\d+)\))?/;
@@ -16,13 +16,11 @@ export function wrapDuckDBError(
   if (error instanceof StoreError) return error;
   const raw = error instanceof Error ? error.message : String(error);
   const head = context ? `${context}: ` : "";
-  const options: { code: string; sql?: string; params?: readonly unknown[]; cause: unknown } = {
-    code: classify(raw),
+  return new StoreError(classify(raw), `${head}${raw}`, {
     cause: error,
-  };
-  if (sql !== undefined) options.sql = sql;
-  if (params !== undefined) options.params = params;
-  return new StoreError(`${head}${raw}`, options);
+    ...(sql === undefined ? {} : { sql }),
+    ...(params === undefined ? {} : { params }),
+  });
 }
 
 /**
@@ -35,13 +33,14 @@ export function lockError(path: string, error: unknown): StoreError | undefined 
   if (!m) return undefined;
   const holder = m[3] ? ` by process ${m[3]}${m[2] ? ` (${m[2]})` : ""}` : " by another process";
   return new StoreError(
+    "database_locked",
     `the DuckDB file ${path} is held${holder}; DuckDB allows one writing process per file. ` +
       "Stop that process, or open the store with { readOnly: true } once no process writes to it.",
-    { code: "database_locked", cause: error },
+    { cause: error },
   );
 }
 
-function classify(message: string): string {
+function classify(message: string): StoreErrorCode {
   if (LOCK_RE.test(message)) return "database_locked";
   if (/Duplicate key .* violates (primary key|unique) constraint/.test(message))
     return "constraint_violation";

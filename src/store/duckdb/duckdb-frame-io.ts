@@ -1,17 +1,33 @@
 import {
+  BOOLEAN,
+  DOUBLE,
   type DuckDBAppender,
   DuckDBDataChunk,
   type DuckDBMaterializedResult,
+  type DuckDBType,
   DuckDBVector,
+  VARCHAR,
 } from "@duckdb/node-api";
 import type { Column, DType } from "../../frame/dtypes.js";
 import { Frame } from "../../frame/frame.js";
-import { stagingType } from "./duckdb-schema.js";
+import type { TypedColumn } from "../sql/sql-session.js";
 
-/** A column of a frame with its dtype, as the store moves it. */
-export interface TypedColumn {
-  readonly name: string;
-  readonly dtype: DType;
+/**
+ * The staging (appender) type of a dtype. Numbers and instants are staged as DOUBLE straight from
+ * the frame's Float64Arrays (epoch micros and safe integers are exact in a double) and converted
+ * once, in SQL, by the session; this keeps BigInt and value objects off the hot path.
+ */
+export function stagingType(dtype: DType): DuckDBType {
+  switch (dtype) {
+    case "float64":
+    case "int64":
+    case "timestamptz":
+      return DOUBLE;
+    case "bool":
+      return BOOLEAN;
+    default:
+      return VARCHAR;
+  }
 }
 
 type Setter = (vector: DuckDBVector, values: Column["values"], offset: number, n: number) => void;

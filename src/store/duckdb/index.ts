@@ -14,5 +14,4 @@ export {
   IN_MEMORY,
   resolveDuckDBPath,
 } from "./duckdb-config.js";
-export { quoteIdent } from "./duckdb-sql.js";
 export { DuckDBStore } from "./duckdb-store.js";

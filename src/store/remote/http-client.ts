@@ -221,7 +221,7 @@ export class PlatformClient {
   /**
    * Sends one request (with retries) and returns the parsed JSON body (`null` when empty, the
    * raw text when not JSON). Throws {@link RemoteApiError} / {@link AuthError}; a caller's abort
-   * rejects with the signal's reason.
+   * rejects with a `RemoteApiError` of code `aborted` whose `cause` is the signal's reason.
    *
    * @example
    * ```ts
@@ -263,9 +263,18 @@ export class PlatformClient {
     let retries = 0;
     let refreshed = false;
     let forceRefresh = false;
+    // A caller's abort is a RemoteApiError "aborted" whose cause is the signal's reason.
+    const aborted = (): RemoteApiError =>
+      new RemoteApiError(`${method} ${logPath}: aborted by the caller`, {
+        code: "aborted",
+        attempts,
+        method,
+        url: safeUrl,
+        cause: options.signal?.reason,
+      });
     for (;;) {
       attempts += 1;
-      options.signal?.throwIfAborted();
+      if (options.signal?.aborted) throw aborted();
       let authHeaders: Record<string, string>;
       try {
         authHeaders = await this.auth.headers({
@@ -273,11 +282,8 @@ export class PlatformClient {
           ...(options.signal ? { signal: options.signal } : {}),
         });
       } catch (error) {
-        if (options.signal?.aborted) throw options.signal.reason;
-        if (error instanceof AuthError) {
-          error.attempts = attempts;
-          throw error;
-        }
+        if (options.signal?.aborted) throw aborted();
+        if (error instanceof AuthError) throw error.withAttempts(attempts);
         throw new AuthError(`Could not obtain platform credentials: ${this.scrub(String(error))}`, {
           method,
           url: safeUrl,
@@ -395,7 +401,7 @@ export class PlatformClient {
               )
             : new RemoteApiError(`${method} ${logPath} → ${status}: ${message}`, init);
       } catch (caught) {
-        if (options.signal?.aborted) throw options.signal.reason;
+        if (options.signal?.aborted) throw aborted();
         if (caught instanceof RemoteApiError) throw caught;
         const timedOut =
           timeoutSignal.aborted ||
@@ -418,10 +424,7 @@ export class PlatformClient {
       }
 
       const kind = classifyError(error);
-      if (kind === "fatal" || retries + 1 >= this.retry.maxAttempts) {
-        error.attempts = attempts;
-        throw error;
-      }
+      if (kind === "fatal" || retries + 1 >= this.retry.maxAttempts) throw error;
       retries += 1;
       const delay = retryDelay(retries, this.retry, error.retryAfterMs);
       this.log().warn("retrying platform request", {
@@ -432,7 +435,11 @@ export class PlatformClient {
         delayMs: delay,
         reason: kind,
       });
-      await sleep(delay, options.signal ? { signal: options.signal } : {});
+      try {
+        await sleep(delay, options.signal ? { signal: options.signal } : {});
+      } catch {
+        throw aborted();
+      }
     }
   }
 

@@ -1,4 +1,4 @@
-import { TdagError } from "../../errors.js";
+import { FilterError } from "../../filters/filter-error.js";
 
 /** A model's declared filters: field → allowed lookups (`exact` means the bare field name). */
 export type FilterSet = Readonly<Record<string, readonly string[]>>;
@@ -102,8 +102,8 @@ function parseKey(key: string, filterset: FilterSet): ParsedKey | null {
   return { field, lookup };
 }
 
-function filterError(model: string, message: string): TdagError {
-  return new TdagError("invalid_filter", `${model}: ${message}`);
+function filterError(model: string, message: string): FilterError {
+  return new FilterError("invalid_filter", `${model}: ${message}`);
 }
 
 function normalizeId(value: unknown, model: string, key: string): number {
@@ -176,7 +176,7 @@ export function normalizeFilters(
     const allowed = Object.entries(filterset)
       .flatMap(([field, lookups]) => lookups.map((l) => (l === "exact" ? field : `${field}__${l}`)))
       .join(", ");
-    throw new TdagError(
+    throw new FilterError(
       "invalid_filter",
       `Unsupported ${model} filter(s): ${unknown.join(", ")}. Allowed: ${allowed}`,
     );

@@ -5,7 +5,7 @@ import type { Column, DType } from "../../frame/dtypes.js";
 import { Frame } from "../../frame/frame.js";
 import { microsToIso, parseIsoInstant } from "../../frame/time.js";
 import type { ProgressTree, TableSchema, TableStatistics } from "../data-store.js";
-import { coordinateKey, type MutableTree, placeLeaf } from "../progress-tree.js";
+import { coordinateKey, emptyStatistics, type MutableTree, placeLeaf } from "../progress-tree.js";
 
 /**
  * Encoders between tdag values and the platform wire (`platform-protocol.md` §2.10-§2.12, §4).
@@ -217,15 +217,7 @@ export function statisticsFromWire(body: unknown, rowCount: number | null = null
   const global = asObject(block["_GLOBAL_"]) ?? asObject(block["global_index_progress"]);
   const min = global ? leafToMicros(global["min"]) : null;
   const max = global ? leafToMicros(global["max"]) : null;
-  if (typeof min !== "number" || typeof max !== "number") {
-    return {
-      globalIndexProgress: null,
-      indexProgress: null,
-      indexMin: null,
-      multiIndexColumnStats: null,
-      rowCount,
-    };
-  }
+  if (typeof min !== "number" || typeof max !== "number") return emptyStatistics(rowCount);
   const columnStats = asObject(top["multi_index_column_stats"]);
   return {
     globalIndexProgress: { min, max },

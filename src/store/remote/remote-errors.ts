@@ -1,24 +1,30 @@
 import { TdagError } from "../../errors.js";
 
-/** Stable error codes of {@link RemoteApiError}, chosen from the HTTP status (protocol 1.4). */
-export type RemoteErrorCode =
-  | "bad_request"
-  | "unauthorized"
-  | "forbidden"
-  | "not_found"
-  | "conflict"
-  | "payload_too_large"
-  | "throttled"
-  | "server_error"
-  | "transport"
-  | "timeout"
-  | "invalid_response"
-  | "auth"
-  | `http_${number}`;
+/**
+ * Stable error codes of {@link RemoteApiError}: from the HTTP status (protocol 1.4; `http_error`
+ * for any other unexpected status, which `status` holds), or what went wrong without one.
+ */
+export const REMOTE_ERROR_CODES = [
+  "bad_request",
+  "unauthorized",
+  "forbidden",
+  "not_found",
+  "conflict",
+  "payload_too_large",
+  "throttled",
+  "server_error",
+  "http_error",
+  "transport",
+  "timeout",
+  "aborted",
+  "invalid_response",
+  "auth",
+] as const;
+export type RemoteErrorCode = (typeof REMOTE_ERROR_CODES)[number];
 
 /** What a {@link RemoteApiError} is built from. */
 export interface RemoteApiErrorInit {
-  readonly code?: string;
+  readonly code?: RemoteErrorCode;
   readonly status?: number | null;
   readonly requestId?: string | null;
   readonly attempts?: number;
@@ -41,25 +47,47 @@ export interface RemoteApiErrorInit {
  * }
  * ```
  */
-export class RemoteApiError extends TdagError {
-  readonly status: number | null;
-  readonly requestId: string | null;
-  attempts: number;
-  readonly method: string;
-  readonly url: string;
-  readonly body?: unknown;
+export class RemoteApiError extends TdagError<RemoteErrorCode> {
+  static override readonly family: string = "RemoteApiError";
+  static override readonly codes: readonly string[] = REMOTE_ERROR_CODES;
+  declare readonly status: number | null;
+  declare readonly requestId: string | null;
+  /** How many times the request was sent (retries included). */
+  declare readonly attempts: number;
+  declare readonly method: string;
+  declare readonly url: string;
+  declare readonly body: unknown;
   /** Delay the server asked for with `Retry-After` (ms), when it sent one. */
-  readonly retryAfterMs: number | null;
+  declare readonly retryAfterMs: number | null;
 
   constructor(message: string, init: RemoteApiErrorInit = {}) {
-    super(init.code ?? codeForStatus(init.status ?? null), message, { cause: init.cause });
-    this.status = init.status ?? null;
-    this.requestId = init.requestId ?? null;
-    this.attempts = init.attempts ?? 1;
-    this.method = init.method ?? "";
-    this.url = init.url ?? "";
-    if (init.body !== undefined) this.body = init.body;
-    this.retryAfterMs = init.retryAfterMs ?? null;
+    super(init.code ?? codeForStatus(init.status ?? null), message, init, {
+      status: init.status ?? null,
+      requestId: init.requestId ?? null,
+      attempts: init.attempts ?? 1,
+      method: init.method ?? "",
+      url: init.url ?? "",
+      body: init.body,
+      retryAfterMs: init.retryAfterMs ?? null,
+    });
+  }
+
+  /** The same error, reporting `attempts` sends (errors are immutable: this is a copy). */
+  withAttempts(attempts: number): RemoteApiError {
+    const init: RemoteApiErrorInit = {
+      code: this.code,
+      status: this.status,
+      requestId: this.requestId,
+      attempts,
+      method: this.method,
+      url: this.url,
+      body: this.body,
+      retryAfterMs: this.retryAfterMs,
+      cause: this.cause,
+    };
+    return this instanceof AuthError
+      ? new AuthError(this.message, init)
+      : new RemoteApiError(this.message, init);
   }
 
   /** A plain-object view (for logs and JSON); never contains credentials. */
@@ -88,13 +116,16 @@ export class RemoteApiError extends TdagError {
  * ```
  */
 export class AuthError extends RemoteApiError {
+  static override readonly family: string = "AuthError";
+  static override readonly codes: readonly string[] = ["auth"];
+
   constructor(message: string, init: Omit<RemoteApiErrorInit, "code"> = {}) {
     super(message, { ...init, code: "auth" });
   }
 }
 
 /** Maps an HTTP status to the error code of protocol 1.4. */
-export function codeForStatus(status: number | null): string {
+export function codeForStatus(status: number | null): RemoteErrorCode {
   if (status === null) return "transport";
   switch (status) {
     case 400:
@@ -112,7 +143,7 @@ export function codeForStatus(status: number | null): string {
     case 429:
       return "throttled";
     default:
-      return status >= 500 && status <= 599 ? "server_error" : `http_${status}`;
+      return status >= 500 && status <= 599 ? "server_error" : "http_error";
   }
 }
 

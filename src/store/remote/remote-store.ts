@@ -1,13 +1,31 @@
-import { NotFoundError, StoreError, TdagError } from "../../errors.js";
-import { FilterError, type FilterErrorCode } from "../../filters/filter-error.js";
-import type { FilterResult } from "../../filters/filter-result.js";
+import {
+  DATA_FREQUENCY_VALUES,
+  type DataFrequencyValue,
+} from "../../config/data-node-configuration.js";
+import {
+  ConfigError,
+  NotFoundError,
+  STORE_ERROR_CODES,
+  StoreError,
+  type StoreErrorCode,
+} from "../../errors.js";
+import {
+  FILTER_ERROR_CODES,
+  FilterError,
+  type FilterErrorCode,
+} from "../../filters/filter-error.js";
 import type { SearchRequest } from "../../filters/search-request.js";
 import { toWireJson } from "../../filters/wire-filter-compiler.js";
 import type { DType } from "../../frame/dtypes.js";
 import { Frame } from "../../frame/frame.js";
 import { microsToIso } from "../../frame/time.js";
-import { SearchError, type SearchErrorCode } from "../../search/search-error.js";
+import {
+  SEARCH_ERROR_CODES,
+  SearchError,
+  type SearchErrorCode,
+} from "../../search/search-error.js";
 import { parseColumnSearch, parseDescriptionSearch } from "../../search/search-options.js";
+import { unsupportedCapability } from "../capabilities.js";
 import type {
   AssetFilter,
   AssetRecord,
@@ -19,23 +37,40 @@ import type {
   DependencyTarget,
   DescriptionSearchOptions,
   DimensionQuery,
+  FilterResult,
+  ListRunsOptions,
   ReadQuery,
   RegisterStorageInput,
   RegisterUpdaterInput,
   RunOutcome,
   RunRecord,
+  RunRef,
   RunSummary,
   SearchHit,
   StorageKey,
   StorageRecord,
   StorageSearchFilters,
+  StoreCapabilities,
   TableMetadata,
   TableSchema,
   TableStatistics,
+  UpdaterKey,
   UpdaterRecord,
   WriteOptions,
   WriteResult,
 } from "../data-store.js";
+import { KeyedQueue } from "../keyed-queue.js";
+import {
+  checkDimensions,
+  checkNoDuplicateKeys,
+  checkWriter,
+  matchesNothing,
+  mergeSchema,
+  projectColumns,
+  sameSchema,
+  schemaForFrame,
+  writerUid,
+} from "../table-rules.js";
 import {
   type HttpMethod,
   PlatformClient,
@@ -94,21 +129,22 @@ const RANGE_MAP_BATCH = 100;
 /** Identifiers per `unique_identifier__in` query (keeps URLs well under server header limits). */
 const ID_BATCH = 200;
 
-const FILTER_CODES = new Set<string>([
-  "invalid_filter",
-  "invalid_request",
-  "invalid_join",
-  "unknown_column",
-  "type_mismatch",
-]);
-const SEARCH_CODES = new Set<string>([
-  "invalid_search_query",
-  "unknown_search_filter",
-  "invalid_search_option",
-  "unknown_embedding_model",
-  "embedding_dimension_mismatch",
-  "invalid_embedding",
-]);
+const FILTER_CODES: ReadonlySet<string> = new Set(FILTER_ERROR_CODES);
+const SEARCH_CODES: ReadonlySet<string> = new Set(SEARCH_ERROR_CODES);
+const STORE_CODES: ReadonlySet<string> = new Set(STORE_ERROR_CODES);
+
+/** What the platform store can do: the REST protocol lists no runs and answers no scores. */
+const REMOTE_CAPABILITIES: StoreCapabilities = Object.freeze({
+  listRuns: false,
+  columnMetadataBeforeWrite: false,
+  searchScores: false,
+  localSearchEmbedder: false,
+});
+
+/** The platform answered 2xx with a body the client cannot use. */
+function invalidResponse(message: string): StoreError {
+  return new StoreError("invalid_response", message);
+}
 
 type Json = Record<string, unknown>;
 
@@ -141,7 +177,8 @@ function dateOf(value: unknown): Date {
 }
 
 function uidOf(path: string, uid: string): string {
-  if (uid.trim() === "") throw new NotFoundError(`${path}: an empty uid names nothing`);
+  if (uid.trim() === "")
+    throw new NotFoundError("not_found", `${path}: an empty uid names nothing`);
   return encodeURIComponent(uid);
 }
 
@@ -162,40 +199,27 @@ function errorBody(error: RemoteApiError): { code: string | null; message: strin
 /**
  * Maps a platform error to tdag's typed errors: 404 → `NotFoundError`; a filter or search error
  * code in the body → `FilterError` / `SearchError`; 409 → `StoreError` (`conflict` unless the
- * body names a code); 400 with a code → `StoreError` with that code. Anything else is rethrown
- * as the client raised it (`RemoteApiError` with status, request id and attempts).
+ * body names a store code); 400 with a store code → `StoreError` with that code. Anything else
+ * is the client's `RemoteApiError` (status, request id, attempts), returned as it is.
  */
-export function mapRemoteError(error: unknown, conflictCode?: string): unknown {
+export function mapRemoteError(error: unknown, conflictCode?: StoreErrorCode): unknown {
   if (!(error instanceof RemoteApiError)) return error;
   const { code, message } = errorBody(error);
   if (code !== null && FILTER_CODES.has(code)) {
     return new FilterError(code as FilterErrorCode, message, { cause: error });
   }
   if (code !== null && SEARCH_CODES.has(code)) {
-    return new SearchError(code as SearchErrorCode, message);
+    return new SearchError(code as SearchErrorCode, message, { cause: error });
   }
-  if (error.status === 404) return new NotFoundError(message);
+  const storeCode = code !== null && STORE_CODES.has(code) ? (code as StoreErrorCode) : null;
+  if (error.status === 404) return new NotFoundError("not_found", message, { cause: error });
   if (error.status === 409) {
-    return new StoreError(message, { code: conflictCode ?? code ?? "conflict", cause: error });
+    return new StoreError(conflictCode ?? storeCode ?? "conflict", message, { cause: error });
   }
-  if (error.status === 400 && code !== null) return new StoreError(message, { code, cause: error });
+  if (error.status === 400 && storeCode !== null) {
+    return new StoreError(storeCode, message, { cause: error });
+  }
   return error;
-}
-
-/** Runs jobs one after another per key (writes to one storage must not interleave chunks). */
-class KeyedQueue {
-  private readonly tails = new Map<string, Promise<unknown>>();
-
-  run<T>(key: string, job: () => Promise<T>): Promise<T> {
-    const previous = this.tails.get(key) ?? Promise.resolve();
-    const next = previous.then(job, job);
-    const tail = next.catch(() => undefined);
-    this.tails.set(key, tail);
-    void tail.then(() => {
-      if (this.tails.get(key) === tail) this.tails.delete(key);
-    });
-    return next;
-  }
 }
 
 /**
@@ -204,8 +228,9 @@ class KeyedQueue {
  * paging, error mapping). Use it with `TDAG_STORE=remote` (plus `MAINSEQUENCE_ENDPOINT`, a token
  * and `MAIN_SEQUENCE_PROJECT_UID`), or pass it to `configure({ store })`.
  *
- * Not supported by the protocol: {@link RemoteStore.listRuns} (no route lists an updater's
- * historical updates) throws a `TdagError` with code `unsupported`.
+ * Capabilities: the protocol has no route listing an updater's runs (`listRuns` is false), keeps
+ * column metadata on the table's configuration (`columnMetadataBeforeWrite` is false), and ranks
+ * searches on the server without reporting scores.
  *
  * @example
  * ```ts
@@ -215,21 +240,23 @@ class KeyedQueue {
  * ```
  */
 export class RemoteStore implements DataStore {
+  readonly kind = "remote";
   readonly description: string;
+  readonly capabilities: StoreCapabilities = REMOTE_CAPABILITIES;
   readonly client: PlatformClientLike;
   readonly projectUid: string | null;
   private readonly chunkRows: number;
   private dataSourceUid: Promise<string> | null = null;
   private readonly schedulers = new Map<string, Promise<string>>();
-  private readonly runs = new Map<string, string>();
   private readonly writes = new KeyedQueue();
+  private readonly writers = new Map<string, UpdaterRecord>();
 
   constructor(options: RemoteStoreOptions) {
     this.client = options.client;
     this.projectUid = options.projectUid?.trim() || null;
     this.chunkRows = options.chunkRows ?? 50_000;
     if (!Number.isSafeInteger(this.chunkRows) || this.chunkRows < 1) {
-      throw new TdagError("config_invalid", "chunkRows must be a positive integer");
+      throw new ConfigError("invalid_setting", "chunkRows must be a positive integer");
     }
     this.description = `remote:${this.client.apiRoot}`;
   }
@@ -250,7 +277,7 @@ export class RemoteStore implements DataStore {
   private async call<T>(
     method: HttpMethod,
     path: string,
-    options: RequestOptions & { conflictCode?: string } = {},
+    options: RequestOptions & { conflictCode?: StoreErrorCode } = {},
   ): Promise<T> {
     const { conflictCode, ...rest } = options;
     try {
@@ -266,7 +293,7 @@ export class RemoteStore implements DataStore {
 
   private requireProject(what: string): string {
     if (!this.projectUid) {
-      throw new TdagError(
+      throw new StoreError(
         "missing_project",
         `${what} needs the project uid: set MAIN_SEQUENCE_PROJECT_UID or pass projectUid to new RemoteStore()`,
       );
@@ -283,7 +310,7 @@ export class RemoteStore implements DataStore {
       }).then((body) => {
         const uid = str(obj(body["data_source"])["uid"]);
         if (!uid) {
-          throw new TdagError(
+          throw new StoreError(
             "store_unavailable",
             `project ${project} has no data source: the platform cannot store its tables`,
           );
@@ -309,7 +336,7 @@ export class RemoteStore implements DataStore {
 
   private async requireStorageJson(uid: string, options?: CallOptions): Promise<Json> {
     const row = await this.storageJson(uid, options);
-    if (!row) throw new NotFoundError(`no storage with uid ${uid}`);
+    if (!row) throw new NotFoundError("storage_not_found", `no storage with uid ${uid}`);
     return row;
   }
 
@@ -372,6 +399,7 @@ export class RemoteStore implements DataStore {
         "remote_table__hash_id" in obj(error.body)
       ) {
         throw new NotFoundError(
+          "storage_not_found",
           `no storage with hash ${input.storageHash}: register the storage before its updater`,
         );
       }
@@ -489,7 +517,7 @@ export class RemoteStore implements DataStore {
         ...this.signal(options),
       }).then((body) => {
         const uid = str(body["uid"]);
-        if (!uid) throw new TdagError("invalid_response", "the scheduler has no uid");
+        if (!uid) throw invalidResponse("the scheduler has no uid");
         return uid;
       });
       this.schedulers.set(updaterUid, pending);
@@ -511,8 +539,7 @@ export class RemoteStore implements DataStore {
     );
     const historical = obj(body["historical_update"]);
     const uid = str(historical["uid"]);
-    if (!uid) throw new TdagError("invalid_response", "set_start_of_execution gave no run uid");
-    this.runs.set(uid, updaterUid);
+    if (!uid) throw invalidResponse("set_start_of_execution gave no run uid");
     return {
       uid,
       updaterUid,
@@ -522,33 +549,24 @@ export class RemoteStore implements DataStore {
     };
   }
 
-  /**
-   * `PATCH LTS/{uid}/set_end_of_execution/`. The run must have been opened by this store
-   * instance (the route is keyed by the updater, which the run uid alone does not name).
-   */
-  async closeRun(runUid: string, outcome: RunOutcome, options?: CallOptions): Promise<void> {
-    const updaterUid = this.runs.get(runUid);
-    if (updaterUid === undefined) {
-      throw new NotFoundError(
-        `no open run ${runUid} in this store (runs are closed by the store that opened them)`,
-      );
-    }
-    await this.call("PATCH", `${LTS}/${uidOf(LTS, updaterUid)}/set_end_of_execution/`, {
-      json: { historical_update_uid: runUid, error_on_update: outcome.error },
+  /** `PATCH LTS/{updater}/set_end_of_execution/` with the run's uid. */
+  async closeRun(run: RunRef, outcome: RunOutcome, options?: CallOptions): Promise<void> {
+    await this.call("PATCH", `${LTS}/${uidOf(LTS, run.updaterUid)}/set_end_of_execution/`, {
+      json: { historical_update_uid: run.uid, error_on_update: outcome.error },
       expectedStatus: [200],
       ...this.signal(options),
     });
-    this.runs.delete(runUid);
   }
 
-  /** Not in the protocol: no route lists the historical updates of an updater. */
-  async listRuns(
-    updaterUid: string,
-    _options?: CallOptions & { limit?: number },
-  ): Promise<RunSummary[]> {
-    throw new TdagError(
-      "unsupported",
-      `listRuns(${updaterUid}) is not supported by the platform store: the REST protocol has no route that lists the runs (historical updates) of an updater`,
+  /**
+   * Not in the protocol (capability `listRuns` is false): no route lists the historical updates
+   * of an updater. Rejects with `unsupported_capability`.
+   */
+  async listRuns(_updaterUid: string, _options?: ListRunsOptions): Promise<RunSummary[]> {
+    throw unsupportedCapability(
+      this,
+      "listRuns",
+      "listing runs (the platform's REST protocol has no route for an updater's historical updates)",
     );
   }
 
@@ -562,7 +580,7 @@ export class RemoteStore implements DataStore {
     return this.writes.run(storageUid, async () => {
       const storage = await this.requireStorageJson(storageUid, options);
       const existing = schemaFromStc(storage["sourcetableconfiguration"]);
-      if (existing) checkCompatible(existing, schema);
+      if (existing) mergeSchema(existing, schema);
       return this.initializeSourceTable(storageUid, schema, options);
     });
   }
@@ -597,25 +615,20 @@ export class RemoteStore implements DataStore {
    *
    * The platform stages the chunks and applies them on the commit, so the upload is atomic; a
    * failure between chunks leaves them staged until the run is closed with an error, which
-   * discards them. The routes are keyed by the updater: `options.updaterUid` is required.
-   * Duplicate index keys and dtype conflicts are rejected before any request.
+   * discards them. The routes are keyed by the updater (`options.updaterUid`). Duplicate index
+   * keys and dtype conflicts are rejected before any request.
    */
-  async writeFrame(storageUid: string, frame: Frame, options?: WriteOptions): Promise<WriteResult> {
+  async writeFrame(storageUid: string, frame: Frame, options: WriteOptions): Promise<WriteResult> {
     return this.writes.run(storageUid, async () => {
       const call = this.signal(options);
       const storage = await this.requireStorageJson(storageUid, call);
-      const updaterUid = options?.updaterUid;
-      if (!updaterUid) {
-        throw new TdagError(
-          "missing_option",
-          "RemoteStore.writeFrame needs options.updaterUid: the platform uploads rows through the updater (LTS/{uid}/insert_data_into_table/)",
-        );
-      }
+      const updaterUid = writerUid(options);
+      checkWriter(await this.updaterOf(updaterUid, call), storageUid);
       const existing = schemaFromStc(storage["sourcetableconfiguration"]);
-      if (options?.schema && existing) checkCompatible(existing, options.schema);
-      const wanted = schemaForFrame(frame, options?.schema ?? existing);
-      checkNoDuplicates(frame);
-      if (options?.schema || !sameSchema(existing, wanted)) {
+      if (options.schema && existing) mergeSchema(existing, options.schema);
+      const wanted = schemaForFrame(frame, options.schema ?? existing);
+      checkNoDuplicateKeys(frame);
+      if (options.schema || !sameSchema(existing, wanted)) {
         await this.initializeSourceTable(storageUid, wanted, call);
       }
       if (frame.length > 0) {
@@ -636,6 +649,19 @@ export class RemoteStore implements DataStore {
       const statistics = await this.getTableStatistics(storageUid, call);
       return { rowsWritten: frame.length, statistics };
     });
+  }
+
+  /**
+   * The updater a write goes through, looked up once per instance: an updater never moves to
+   * another storage, so what is cached is a fact, not state a second instance would miss.
+   */
+  private async updaterOf(uid: string, call: CallOptions): Promise<UpdaterRecord> {
+    const known = this.writers.get(uid);
+    if (known) return known;
+    const updater = await this.findUpdater({ uid }, call);
+    if (!updater) throw new NotFoundError("updater_not_found", `no updater with uid ${uid}`);
+    this.writers.set(uid, updater);
+    return updater;
   }
 
   /** One `insert_data_into_table` upload; on 413 the rows are split in halves, recursively. */
@@ -683,7 +709,7 @@ export class RemoteStore implements DataStore {
       // A storage without a source table has no STC: 404 here, but the storage exists.
       if (error instanceof RemoteApiError && error.status === 404) {
         if (await this.storageJson(storageUid, options)) return statisticsFromWire(null);
-        throw new NotFoundError(`no storage with uid ${storageUid}`);
+        throw new NotFoundError("storage_not_found", `no storage with uid ${storageUid}`);
       }
       throw mapRemoteError(error);
     }
@@ -709,15 +735,7 @@ export class RemoteStore implements DataStore {
     if (!schema) return Frame.empty();
     checkDimensions(schema, query);
     const columns = query.columns ? [...query.columns] : undefined;
-    if (columns) {
-      const unknown = columns.filter((c) => !(c in schema.columnDtypes));
-      if (unknown.length > 0) {
-        throw new StoreError(
-          `unknown column(s) ${unknown.map((c) => `'${c}'`).join(", ")}: the table has ${Object.keys(schema.columnDtypes).join(", ")}`,
-          { code: "unknown_column" },
-        );
-      }
-    }
+    if (columns) projectColumns(schema, columns);
     const empty = () => wireRowsToFrame([], schema.indexNames, schema.columnDtypes, columns);
     if (matchesNothing(query)) return empty();
     const base: Json = {
@@ -756,16 +774,13 @@ export class RemoteStore implements DataStore {
         );
         const results = page["results"];
         if (!Array.isArray(results)) {
-          throw new TdagError("invalid_response", `${path}: the response has no results list`);
+          throw invalidResponse(`${path}: the response has no results list`);
         }
         for (const r of results) rows.push(obj(r));
         const next = page["next_offset"];
         if (typeof next !== "number" || next === 0) break;
         if (next <= offset) {
-          throw new TdagError(
-            "invalid_response",
-            `${path}: next_offset ${next} does not advance past ${offset}`,
-          );
+          throw invalidResponse(`${path}: next_offset ${next} does not advance past ${offset}`);
         }
         offset = next;
       }
@@ -802,7 +817,7 @@ export class RemoteStore implements DataStore {
       },
     );
     if (!Array.isArray(data)) {
-      throw new TdagError("invalid_response", "get_last_observation did not return a list");
+      throw invalidResponse("get_last_observation did not return a list");
     }
     if (data.length === 0) return empty();
     return wireRowsToFrame(data.map(obj), schema.indexNames, schema.columnDtypes).sortByIndex();
@@ -865,15 +880,29 @@ export class RemoteStore implements DataStore {
     return row ? toStorageRecord(row) : null;
   }
 
-  async findUpdater(updateHash: string, options?: CallOptions): Promise<UpdaterRecord | null> {
+  /** By hash: `GET LTS/?update_hash=…`; by uid: `GET LTS/{uid}/` (404 → `null`). */
+  async findUpdater(key: UpdaterKey, options?: CallOptions): Promise<UpdaterRecord | null> {
+    if ("uid" in key) {
+      if (key.uid.trim() === "") return null;
+      try {
+        const body = await this.client.request<unknown>("GET", `${LTS}/${uidOf(LTS, key.uid)}/`, {
+          query: { include_relations_detail: true },
+          ...this.signal(options),
+        });
+        return this.toUpdaterRecord(obj(body.data), null, options);
+      } catch (error) {
+        if (error instanceof RemoteApiError && error.status === 404) return null;
+        throw mapRemoteError(error);
+      }
+    }
     const data = await this.call<unknown>("GET", `${LTS}/`, {
-      query: { update_hash: updateHash, include_relations_detail: true },
+      query: { update_hash: key.updateHash, include_relations_detail: true },
       model: "DataNodeUpdate",
       ...this.signal(options),
     });
     const row = listOf(data)
       .map(obj)
-      .find((r) => r["update_hash"] === updateHash);
+      .find((r) => r["update_hash"] === key.updateHash);
     return row ? this.toUpdaterRecord(row, null, options) : null;
   }
 
@@ -931,8 +960,9 @@ export class RemoteStore implements DataStore {
         );
         const who = holder ? `storage ${holder.storageHash} (${holder.uid})` : "another storage";
         throw new StoreError(
+          "identifier_taken",
           `identifier '${metadata.identifier}' is already held by ${who}: ${errorBody(error).message}`,
-          { code: "identifier_taken", cause: error },
+          { cause: error },
         );
       }
       throw mapRemoteError(error, "identifier_taken");
@@ -977,36 +1007,34 @@ export class RemoteStore implements DataStore {
 
   // ---------------------------------------------------------------- assets
 
+  /**
+   * `GET assets/asset/` with the platform's filter spellings; a list of unique identifiers is
+   * sent in batches of 200 (`unique_identifier__in`), keeping URLs short.
+   */
   async filterAssets(filter: AssetFilter, options?: CallOptions): Promise<AssetRecord[]> {
     const query: Json = {};
-    const rename: Record<string, string> = {
-      unique_identifier: "unique_identifier",
-      ticker: "current_snapshot__ticker",
-      ticker__in: "current_snapshot__ticker__in",
-      name__contains: "current_snapshot__name__contains",
-      exchange_code: "current_snapshot__exchange_code",
-      security_type: "security_type",
-    };
-    for (const [key, value] of Object.entries(filter)) {
-      if (value === undefined || key === "unique_identifier__in") continue;
-      const wire = rename[key];
-      if (!wire) throw new StoreError(`unknown asset filter '${key}'`, { code: "unknown_filter" });
-      if (Array.isArray(value)) {
-        if (value.length === 0) return [];
-        query[wire] = value.join(",");
-      } else query[wire] = value;
+    const list = (values: readonly string[]) => values.join(",");
+    if (typeof filter.ticker === "string") query["current_snapshot__ticker"] = filter.ticker;
+    else if (filter.ticker !== undefined) {
+      if (filter.ticker.length === 0) return [];
+      query["current_snapshot__ticker__in"] = list(filter.ticker);
     }
-    const ids = filter.unique_identifier__in;
+    if (filter.nameContains !== undefined) {
+      query["current_snapshot__name__contains"] = filter.nameContains;
+    }
+    if (filter.exchangeCode !== undefined) {
+      query["current_snapshot__exchange_code"] = filter.exchangeCode;
+    }
+    if (filter.securityType !== undefined) query["security_type"] = filter.securityType;
+    const ids = filter.uniqueIdentifier;
+    if (typeof ids === "string")
+      return this.assetPages({ ...query, unique_identifier: ids }, options);
     if (ids === undefined) return this.assetPages(query, options);
     if (ids.length === 0) return [];
     const out: AssetRecord[] = [];
     for (let i = 0; i < ids.length; i += ID_BATCH) {
-      out.push(
-        ...(await this.assetPages(
-          { ...query, unique_identifier__in: ids.slice(i, i + ID_BATCH).join(",") },
-          options,
-        )),
-      );
+      const batch = list(ids.slice(i, i + ID_BATCH));
+      out.push(...(await this.assetPages({ ...query, unique_identifier__in: batch }, options)));
     }
     return out;
   }
@@ -1021,27 +1049,19 @@ export class RemoteStore implements DataStore {
   ): Promise<AssetRecord[]> {
     if (assets.length === 0) return [];
     const data = await this.call<unknown>("POST", `${AST}/batch_get_or_register_custom_assets/`, {
-      json: assets,
+      json: assets.map(assetRegistrationToWire),
       expectedStatus: [200],
       ...this.signal(options),
     });
     if (!Array.isArray(data)) {
-      throw new TdagError(
-        "invalid_response",
-        "batch_get_or_register_custom_assets did not return a list",
-      );
+      throw invalidResponse("batch_get_or_register_custom_assets did not return a list");
     }
     const byId = new Map(
       data.map((a) => [str(obj(a)["unique_identifier"]), toAssetRecord(obj(a))]),
     );
     return assets.map((a) => {
-      const record = byId.get(a.unique_identifier);
-      if (!record) {
-        throw new TdagError(
-          "invalid_response",
-          `the platform did not return asset ${a.unique_identifier}`,
-        );
-      }
+      const record = byId.get(a.uniqueIdentifier);
+      if (!record) throw invalidResponse(`the platform did not return asset ${a.uniqueIdentifier}`);
       return record;
     });
   }
@@ -1053,8 +1073,8 @@ export class RemoteStore implements DataStore {
     const asked = [...new Set(uniqueIdentifiers)];
     if (asked.length === 0) return [];
     const known = new Set(
-      (await this.filterAssets({ unique_identifier__in: asked }, options)).map(
-        (a) => a.unique_identifier,
+      (await this.filterAssets({ uniqueIdentifier: asked }, options)).map(
+        (a) => a.uniqueIdentifier,
       ),
     );
     return asked.filter((id) => !known.has(id));
@@ -1199,6 +1219,9 @@ export class RemoteStore implements DataStore {
 /** A DataNodeStorage JSON object (protocol 2.8) to a {@link StorageRecord}. */
 export function toStorageRecord(row: Json): StorageRecord {
   const frequency = str(row["data_frequency_id"]);
+  const dataFrequencyId = (DATA_FREQUENCY_VALUES as readonly string[]).includes(frequency ?? "")
+    ? (frequency as DataFrequencyValue)
+    : null;
   return {
     uid: str(row["uid"]) ?? "",
     storageHash: str(row["storage_hash"]) ?? "",
@@ -1208,7 +1231,7 @@ export function toStorageRecord(row: Json): StorageRecord {
     openToPublic: row["open_for_everyone"] === true || row["open_to_public"] === true,
     identifier: str(row["identifier"]),
     description: str(row["description"]),
-    dataFrequencyId: frequency,
+    dataFrequencyId,
     createdAt: dateOf(row["creation_date"]),
     schema: schemaFromStc(row["sourcetableconfiguration"]),
   };
@@ -1218,17 +1241,33 @@ function toAssetRecord(row: Json): AssetRecord {
   const snap = obj(row["current_snapshot"]);
   return {
     id: Number(row["id"]),
-    unique_identifier: str(row["unique_identifier"]) ?? "",
-    security_type: str(row["security_type"]),
-    security_market_sector: str(row["security_market_sector"]),
+    uniqueIdentifier: str(row["unique_identifier"]) ?? "",
+    securityType: str(row["security_type"]),
+    securityMarketSector: str(row["security_market_sector"]),
     isin: str(row["isin"]),
-    is_custom_by_organization: row["is_custom_by_organization"] === true,
-    current_snapshot: {
+    isCustomByOrganization: row["is_custom_by_organization"] === true,
+    currentSnapshot: {
       name: str(snap["name"]) ?? "",
       ticker: str(snap["ticker"]) ?? "",
-      exchange_code: str(snap["exchange_code"]),
+      exchangeCode: str(snap["exchange_code"]),
     },
   };
+}
+
+/** An asset registration in the platform's spelling (`batch_get_or_register_custom_assets`). */
+function assetRegistrationToWire(a: AssetRegistration): Json {
+  const out: Json = {
+    unique_identifier: a.uniqueIdentifier,
+    snapshot: {
+      name: a.snapshot.name,
+      ticker: a.snapshot.ticker,
+      ...(a.snapshot.exchangeCode !== undefined ? { exchange_code: a.snapshot.exchangeCode } : {}),
+    },
+  };
+  if (a.securityType !== undefined) out["security_type"] = a.securityType;
+  if (a.securityMarketSector !== undefined) out["security_market_sector"] = a.securityMarketSector;
+  if (a.isin !== undefined) out["isin"] = a.isin;
+  return out;
 }
 
 function toSearchHit(row: Json): SearchHit {
@@ -1269,105 +1308,6 @@ function readIndexNames(body: Json): string[] | null {
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
-}
-
-// ---------------------------------------------------------------- schema checks
-
-function schemaConflict(message: string): StoreError {
-  return new StoreError(`schema conflict: ${message}`, { code: "schema_conflict" });
-}
-
-/** Rejects a schema whose index or column dtypes disagree with the table's (before any request). */
-function checkCompatible(existing: TableSchema, wanted: TableSchema): void {
-  if (!sameList(existing.indexNames, wanted.indexNames)) {
-    throw schemaConflict(
-      `the table is indexed by [${existing.indexNames.join(", ")}] but the schema by [${wanted.indexNames.join(", ")}]`,
-    );
-  }
-  for (const [name, dtype] of Object.entries(wanted.columnDtypes)) {
-    const known = existing.columnDtypes[name];
-    if (known !== undefined && known !== dtype) {
-      throw schemaConflict(
-        `column '${name}' is ${known} in the table schema but ${dtype} in the new schema`,
-      );
-    }
-  }
-}
-
-/** The schema a frame needs: the declared/existing one extended by the frame's new columns. */
-function schemaForFrame(frame: Frame, declared: TableSchema | null): TableSchema {
-  const dtypes = frame.dtypes;
-  if (!declared) {
-    return {
-      timeIndexName: frame.timeIndexName,
-      indexNames: frame.indexNames,
-      columnDtypes: dtypes,
-    };
-  }
-  if (!sameList(frame.indexNames, declared.indexNames)) {
-    throw schemaConflict(
-      `the table is indexed by [${declared.indexNames.join(", ")}] but the frame by [${frame.indexNames.join(", ")}]`,
-    );
-  }
-  const merged: Record<string, DType> = { ...declared.columnDtypes };
-  for (const [name, dtype] of Object.entries(dtypes)) {
-    const known = merged[name];
-    if (known === undefined) merged[name] = dtype;
-    else if (known !== dtype) {
-      throw schemaConflict(
-        `column '${name}' is ${known} in the table schema but ${dtype} in the frame`,
-      );
-    }
-  }
-  return { ...declared, columnDtypes: merged };
-}
-
-function sameSchema(a: TableSchema | null, b: TableSchema): boolean {
-  if (!a || !sameList(a.indexNames, b.indexNames)) return false;
-  const ka = Object.keys(a.columnDtypes);
-  const kb = Object.keys(b.columnDtypes);
-  return ka.length === kb.length && kb.every((k) => a.columnDtypes[k] === b.columnDtypes[k]);
-}
-
-/** Duplicate full-index keys are a hard error, found before anything is sent (protocol 2.10). */
-function checkNoDuplicates(frame: Frame): void {
-  if (frame.length < 2) return;
-  const cols = frame.indexNames.map((n) => frame.getColumn(n).values);
-  const seen = new Set<string>();
-  for (let i = 0; i < frame.length; i++) {
-    const key = JSON.stringify(cols.map((c) => c[i] ?? null));
-    if (seen.has(key)) {
-      const shown = frame.indexNames.map((n, k) => `${n}=${String(cols[k]![i])}`).join(", ");
-      throw new StoreError(`duplicate index key in the frame: ${shown}`, {
-        code: "duplicate_index",
-      });
-    }
-    seen.add(key);
-  }
-}
-
-function checkDimensions(schema: TableSchema, query: DimensionQuery): void {
-  const dims = new Set(schema.indexNames.slice(1));
-  const bad = new Set<string>();
-  for (const key of Object.keys(query.dimensionFilters ?? {})) if (!dims.has(key)) bad.add(key);
-  for (const coordinate of query.indexCoordinates ?? []) {
-    for (const key of Object.keys(coordinate)) if (!dims.has(key)) bad.add(key);
-  }
-  for (const range of query.dimensionRangeMap ?? []) {
-    for (const key of Object.keys(range.coordinate)) if (!dims.has(key)) bad.add(key);
-  }
-  if (bad.size > 0) {
-    throw new StoreError(
-      `unknown dimension(s) ${[...bad].map((d) => `'${d}'`).join(", ")}: the identity dimensions are [${[...dims].join(", ")}]`,
-      { code: "unknown_dimension" },
-    );
-  }
-}
-
-/** True when a filter is certain to match no row (an empty IN list or an empty OR). */
-function matchesNothing(query: DimensionQuery): boolean {
-  if (Object.values(query.dimensionFilters ?? {}).some((v) => v.length === 0)) return true;
-  return false;
 }
 
 function dimensionPayload(query: DimensionQuery): Json {

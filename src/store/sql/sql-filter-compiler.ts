@@ -1,4 +1,3 @@
-import { BIGINT, BOOLEAN, DOUBLE, type DuckDBMaterializedResult, VARCHAR } from "@duckdb/node-api";
 import { NotFoundError } from "../../errors.js";
 import type {
   ConditionNode,
@@ -8,7 +7,6 @@ import type {
 } from "../../filters/filter-ast.js";
 import { FilterCompiler } from "../../filters/filter-compiler.js";
 import { FilterError } from "../../filters/filter-error.js";
-import type { FilterResult } from "../../filters/filter-result.js";
 import {
   type JoinSpec,
   SearchRequest,
@@ -18,9 +16,10 @@ import type { DType } from "../../frame/dtypes.js";
 import { Frame } from "../../frame/frame.js";
 import { parseIsoInstant } from "../../frame/time.js";
 import { PyFloat } from "../../hashing/py-value.js";
-import type { StorageRecord, TableSchema } from "../data-store.js";
-import { frameFromResult, type TypedColumn } from "./duckdb-frame-io.js";
-import { quoteIdent, SqlParams } from "./duckdb-sql.js";
+import type { FilterResult, StorageRecord, TableSchema } from "../store-types.js";
+import type { SqlDialect } from "./sql-dialect.js";
+import { SqlParams } from "./sql-params.js";
+import type { SqlSession, TypedColumn } from "./sql-session.js";
 
 /** A column a condition can name: its SQL expression, dtype and a name for messages. */
 export interface FilterColumn {
@@ -62,9 +61,9 @@ function calendarDate(text: string): string | undefined {
 }
 
 /**
- * Compiles the filter AST to a DuckDB boolean expression. Column names come only from the
- * resolver (checked against the table schemas, quoted with `quoteIdent`); every value is a bound
- * parameter of the column's type, so no value ever reaches the SQL text.
+ * Compiles the filter AST to a SQL boolean expression. Column names come only from the resolver
+ * (checked against the table schemas, quoted by the dialect); every value is a bound parameter
+ * of the column's type, so no value ever reaches the SQL text.
  *
  * Semantics (documented in docs/filters.md): a NULL cell matches no comparison, pattern or list
  * (SQL's rule), except `is_null`, `eq`/`ne` with a null value (IS NULL / IS NOT NULL) and an
@@ -74,11 +73,11 @@ function calendarDate(text: string): string | undefined {
  * @example
  * ```ts
  * const params = new SqlParams();
- * const where = new DuckDBFilterCompiler(resolver, params).compile(F.in_("unique_identifier", ["A"]));
+ * const where = new SqlFilterCompiler(resolver, params).compile(F.in_("unique_identifier", ["A"]));
  * // where: `"unique_identifier" IN ($1)`, params.values: ["A"]
  * ```
  */
-export class DuckDBFilterCompiler extends FilterCompiler<string> {
+export class SqlFilterCompiler extends FilterCompiler<string> {
   constructor(
     private readonly resolve: FilterColumnResolver,
     readonly params: SqlParams = new SqlParams(),
@@ -144,7 +143,7 @@ export class DuckDBFilterCompiler extends FilterCompiler<string> {
             : node.op === "starts_with"
               ? `${text}%`
               : `%${text}`;
-        return `(${c} LIKE ${this.params.bind(pattern, VARCHAR, value)} ESCAPE '\\')`;
+        return `(${c} LIKE ${this.params.bind(pattern, "text", value)} ESCAPE '\\')`;
       }
     }
   }
@@ -166,21 +165,19 @@ export class DuckDBFilterCompiler extends FilterCompiler<string> {
       value instanceof PyFloat ? value.value : typeof value === "number" ? value : undefined;
     switch (column.dtype) {
       case "string":
-        if (typeof value === "string") return p.bind(value, VARCHAR);
+        if (typeof value === "string") return p.text(value);
         break;
       case "float64":
-        if (number !== undefined) return p.bind(number, DOUBLE);
-        if (typeof value === "bigint") return p.bind(Number(value), DOUBLE, value);
+        if (number !== undefined) return p.double(number);
+        if (typeof value === "bigint") return p.bind(Number(value), "double", value);
         break;
       case "int64":
-        if (typeof value === "bigint") return p.bind(value, BIGINT);
-        if (typeof value === "number" && Number.isSafeInteger(value)) {
-          return p.bind(BigInt(value), BIGINT, value);
-        }
-        if (number !== undefined) return p.bind(number, DOUBLE);
+        if (typeof value === "bigint") return p.bigint(value);
+        if (typeof value === "number" && Number.isSafeInteger(value)) return p.bigint(value);
+        if (number !== undefined) return p.double(number);
         break;
       case "bool":
-        if (typeof value === "boolean") return p.bind(value, BOOLEAN);
+        if (typeof value === "boolean") return p.bool(value);
         break;
       case "timestamptz": {
         const micros = this.instant(value);
@@ -195,7 +192,7 @@ export class DuckDBFilterCompiler extends FilterCompiler<string> {
         else if (typeof value === "object" && !(value instanceof PyFloat)) {
           text = calendarDate(value.isoformat());
         }
-        if (text !== undefined) return `CAST(${p.bind(text, VARCHAR, value)} AS DATE)`;
+        if (text !== undefined) return `CAST(${p.bind(text, "text", value)} AS DATE)`;
         throw mismatch(column, value, path, ": give a YYYY-MM-DD date");
       }
       case "json":
@@ -255,31 +252,17 @@ export interface CompiledFilterQuery {
   readonly offset: number;
 }
 
-/** The SELECT expression of a column read into a frame (same conversions as `readExpression`). */
-function readAs(expr: string, dtype: DType): string {
-  switch (dtype) {
-    case "timestamptz":
-      return `CAST(epoch_us(${expr}) AS DOUBLE)`;
-    case "int64":
-      return `CAST(${expr} AS DOUBLE)`;
-    case "date":
-    case "json":
-      return `CAST(${expr} AS VARCHAR)`;
-    default:
-      return expr;
-  }
-}
-
-function columnOf(t: BoundTable, column: string): FilterColumn {
+function columnOf(t: BoundTable, column: string, dialect: SqlDialect): FilterColumn {
+  const c = dialect.quoteIdent(column);
   return {
-    sql: t.alias === "" ? quoteIdent(column) : `${t.alias}.${quoteIdent(column)}`,
+    sql: t.alias === "" ? c : `${t.alias}.${c}`,
     dtype: t.schema.columnDtypes[column]!,
     name: `${t.prefix}.${column}`,
   };
 }
 
 /**
- * The field-naming rules of filters on the embedded store:
+ * The field-naming rules of filters on SQL stores:
  * 1. a base index name (`time_index`, `unique_identifier`) is the result's index column
  *    (coalesced across full joins);
  * 2. `<prefix>__<column>` or `<prefix>.<column>`, with `prefix` = `base` or a join name, is
@@ -289,6 +272,7 @@ function columnOf(t: BoundTable, column: string): FilterColumn {
 function fieldResolver(
   tables: readonly BoundTable[],
   indexColumns: ReadonlyMap<string, FilterColumn>,
+  dialect: SqlDialect,
 ): FilterColumnResolver {
   return (field, path) => {
     const index = indexColumns.get(field);
@@ -303,9 +287,9 @@ function fieldResolver(
         if (!best || t.prefix.length > best.table.prefix.length) best = { table: t, column };
       }
     }
-    if (best) return columnOf(best.table, best.column);
+    if (best) return columnOf(best.table, best.column, dialect);
     const base = tables[0]!;
-    if (Object.hasOwn(base.schema.columnDtypes, field)) return columnOf(base, field);
+    if (Object.hasOwn(base.schema.columnDtypes, field)) return columnOf(base, field, dialect);
     const known = [
       ...indexColumns.keys(),
       ...Object.keys(base.schema.columnDtypes).filter((c) => !indexColumns.has(c)),
@@ -328,19 +312,22 @@ function fieldResolver(
  *
  * @example
  * ```ts
- * const { sql, params } = compileTableFilter(schema, F.gt("close", 10));
+ * const { sql, params } = compileTableFilter(schema, F.gt("close", 10), dialect);
  * // sql: `("close" > $1)`
  * ```
  */
 export function compileTableFilter(
   schema: TableSchema,
   filter: FilterNode,
+  dialect: SqlDialect,
   params: SqlParams = new SqlParams(),
 ): { readonly sql: string; readonly params: SqlParams } {
   const table: BoundTable = { prefix: "base", alias: "", schema, table: "" };
-  const indexColumns = new Map(schema.indexNames.map((c) => [c, columnOf(table, c)] as const));
-  const resolve = fieldResolver([table], indexColumns);
-  const sql = new DuckDBFilterCompiler(resolve, params).compile(filter);
+  const indexColumns = new Map(
+    schema.indexNames.map((c) => [c, columnOf(table, c, dialect)] as const),
+  );
+  const resolve = fieldResolver([table], indexColumns, dialect);
+  const sql = new SqlFilterCompiler(resolve, params).compile(filter);
   return { sql, params };
 }
 
@@ -353,7 +340,9 @@ export function compileTableFilter(
 export function compileFilterQuery(
   input: SearchRequest | SearchRequestInput,
   tables: FilterTables,
+  dialect: SqlDialect,
 ): CompiledFilterQuery {
+  const q = (name: string) => dialect.quoteIdent(name);
   const request = SearchRequest.from(input);
   if (tables.joins.length !== request.joins.length) {
     throw new FilterError("invalid_join", "one resolved table is needed per join");
@@ -373,9 +362,7 @@ export function compileFilterQuery(
   }));
 
   // The result's index: the base index, each key coalesced with the joins that bring it.
-  const indexSql = new Map<string, string>(
-    base.schema.indexNames.map((c) => [c, `t0.${quoteIdent(c)}`]),
-  );
+  const indexSql = new Map<string, string>(base.schema.indexNames.map((c) => [c, `t0.${q(c)}`]));
   const joinSql: string[] = [];
   for (const t of joined) {
     const join = t.join!;
@@ -398,13 +385,13 @@ export function compileFilterQuery(
           `join '${join.name}': key '${key}' is ${baseDtype} in the base table but ${joinDtype} in '${join.name}'`,
         );
       }
-      const right = `${t.alias}.${quoteIdent(key)}`;
+      const right = `${t.alias}.${q(key)}`;
       on.push(`${indexSql.get(key)!} = ${right}`);
       if (join.type === "full") indexSql.set(key, `COALESCE(${indexSql.get(key)!}, ${right})`);
     }
     const kind =
       join.type === "inner" ? "INNER JOIN" : join.type === "left" ? "LEFT JOIN" : "FULL OUTER JOIN";
-    joinSql.push(` ${kind} ${quoteIdent(t.table)} AS ${t.alias} ON ${on.join(" AND ")}`);
+    joinSql.push(` ${kind} ${q(t.table)} AS ${t.alias} ON ${on.join(" AND ")}`);
   }
 
   const columns: TypedColumn[] = [];
@@ -419,17 +406,17 @@ export function compileFilterQuery(
     }
     seen.add(name);
     columns.push({ name, dtype });
-    select.push(`${readAs(expr, dtype)} AS ${quoteIdent(name)}`);
+    select.push(`${dialect.readExpression(expr, dtype)} AS ${q(name)}`);
   };
   for (const c of base.schema.indexNames) add(c, indexSql.get(c)!, base.schema.columnDtypes[c]!);
   for (const [c, dtype] of Object.entries(base.schema.columnDtypes)) {
-    if (!base.schema.indexNames.includes(c)) add(`base__${c}`, `t0.${quoteIdent(c)}`, dtype);
+    if (!base.schema.indexNames.includes(c)) add(`base__${c}`, `t0.${q(c)}`, dtype);
   }
   const order = [...indexSql.values()];
   for (const t of joined) {
     for (const [c, dtype] of Object.entries(t.schema.columnDtypes)) {
       if (t.join!.on.includes(c)) continue;
-      const expr = `${t.alias}.${quoteIdent(c)}`;
+      const expr = `${t.alias}.${q(c)}`;
       add(`${t.prefix}__${c}`, expr, dtype);
       // The join's own index columns make the order total, so pages never overlap.
       if (t.schema.indexNames.includes(c)) order.push(expr);
@@ -445,11 +432,11 @@ export function compileFilterQuery(
   const where =
     request.filter === undefined
       ? ""
-      : ` WHERE ${new DuckDBFilterCompiler(fieldResolver([base, ...joined], indexColumns), params).compile(request.filter)}`;
-  const limit = params.bind(BigInt(request.limit + 1), BIGINT, request.limit + 1);
-  const offset = params.bind(BigInt(request.offset), BIGINT, request.offset);
+      : ` WHERE ${new SqlFilterCompiler(fieldResolver([base, ...joined], indexColumns, dialect), params).compile(request.filter)}`;
+  const limit = params.bigint(request.limit + 1);
+  const offset = params.bigint(request.offset);
   const sql =
-    `SELECT ${select.join(", ")} FROM ${quoteIdent(base.table)} AS t0${joinSql.join("")}${where}` +
+    `SELECT ${select.join(", ")} FROM ${q(base.table)} AS t0${joinSql.join("")}${where}` +
     ` ORDER BY ${order.join(", ")} LIMIT ${limit} OFFSET ${offset}`;
   return {
     sql,
@@ -461,12 +448,13 @@ export function compileFilterQuery(
   };
 }
 
-/** What the executor needs from the store: storage lookups and a read-only query runner. */
+/** What the executor needs from the store: storage lookups and a reading session. */
 export interface FilterStoreAccess {
   /** The storage with that hash or published identifier, or null. */
-  storage(column: "storage_hash" | "identifier", value: string): Promise<StorageRecord | null>;
-  /** Runs a SELECT with bound parameters (errors wrapped as `StoreError`). */
-  query(sql: string, params: SqlParams): Promise<DuckDBMaterializedResult>;
+  storage(key: { storageHash: string } | { identifier: string }): Promise<StorageRecord | null>;
+  /** The session the page is read on. */
+  readonly session: SqlSession;
+  readonly dialect: SqlDialect;
 }
 
 async function resolveStorage(
@@ -476,18 +464,18 @@ async function resolveStorage(
 ): Promise<StorageRecord> {
   const found =
     target.storageHash !== undefined
-      ? await access.storage("storage_hash", target.storageHash)
-      : await access.storage("identifier", target.nodeUniqueIdentifier!);
+      ? await access.storage({ storageHash: target.storageHash })
+      : await access.storage({ identifier: target.nodeUniqueIdentifier! });
   if (found) return found;
   const key =
     target.storageHash !== undefined
       ? `storage_hash '${target.storageHash}'`
       : `node_unique_identifier '${target.nodeUniqueIdentifier}'`;
-  throw new NotFoundError(`${what}: no storage with ${key}`);
+  throw new NotFoundError("storage_not_found", `${what}: no storage with ${key}`);
 }
 
 /**
- * Runs one page of a `get-data-from-filter` read on the embedded store: resolves the base and
+ * Runs one page of a `get-data-from-filter` read on a SQL store: resolves the base and
  * joined storages (by hash or published identifier), compiles the query against their schemas,
  * and decodes the rows with the tables' dtypes. A base table that was never written gives an
  * empty page.
@@ -514,12 +502,17 @@ export async function runFilterRequest(
   if (!baseStorage.schema) {
     return { frame: Frame.empty(), nextOffset: null, storages, indexNames: ["time_index"] };
   }
-  const compiled = compileFilterQuery(request, {
-    base: { storage: baseStorage, schema: baseStorage.schema },
-    joins,
-  });
-  const result = await access.query(compiled.sql, compiled.params);
-  const all = frameFromResult(result, compiled.indexNames, compiled.columns);
+  const compiled = compileFilterQuery(
+    request,
+    { base: { storage: baseStorage, schema: baseStorage.schema }, joins },
+    access.dialect,
+  );
+  const all = await access.session.selectFrame(
+    compiled.sql,
+    compiled.params,
+    compiled.indexNames,
+    compiled.columns,
+  );
   const more = all.length > compiled.limit;
   return {
     frame: more ? all.head(compiled.limit) : all,

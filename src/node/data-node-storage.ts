@@ -1,14 +1,15 @@
+import { FilterError } from "../filters/filter-error.js";
+import { SearchRequest, type SearchRequestInput } from "../filters/search-request.js";
 import { Frame } from "../frame/frame.js";
 import type {
   ColumnSearchOptions,
+  DataStore,
   DescriptionSearchOptions,
+  FilterResult,
   SearchHit,
-} from "../search/search-types.js";
-import type { DataStore, StorageRecord } from "../store/data-store.js";
+  StorageRecord,
+} from "../store/data-store.js";
 import { getStore } from "../store/store-registry.js";
-import { FilterError } from "./filter-error.js";
-import type { FilterResult } from "./filter-result.js";
-import { SearchRequest, type SearchRequestInput } from "./search-request.js";
 
 /** Where and how a filtered read runs. */
 export interface FilterReadOptions {

@@ -1,4 +1,3 @@
-import type { DuckDBValue } from "@duckdb/node-api";
 import {
   type ColumnTable,
   type IndexedTable,
@@ -8,25 +7,38 @@ import {
 } from "../../search/local-search.js";
 import type { ActiveEmbedder } from "../../search/search-config.js";
 import { buildSearchDocument } from "../../search/search-document.js";
-import type { StorageSearchFilters } from "../../search/search-types.js";
-import type { ColumnMetadata, StorageRecord, TableMetadata } from "../data-store.js";
+import type {
+  ColumnMetadata,
+  StorageRecord,
+  StorageSearchFilters,
+  TableMetadata,
+} from "../store-types.js";
+import { SqlParams } from "./sql-params.js";
+import type { Row, SqlSession } from "./sql-session.js";
 
 /**
- * The embedded store's search index: one row per storage in `tdag_search_index` holding the
- * table's search document, its vector and the model that made it. Ranking itself lives in
- * `src/search/` (this store has no server-side index); this file only reads and writes rows.
+ * The search index of SQL stores: one row per storage in `tdag_search_index` holding the table's
+ * search document, its vector and the model that made it. Ranking itself lives in `src/search/`
+ * (these stores have no server-side index); this file only reads and writes rows.
  */
 
-/** The embedded store is the organisation's only data source, with id 1. */
+/** A local SQL store is the organisation's only data source, with id 1. */
 export const EMBEDDED_DATA_SOURCE_ID = 1;
 
-type Row = Record<string, unknown>;
-
-/** What the store lends the search code: SQL on one connection, and storage records. */
+/** What the store lends the search code: a session, and storage records read on it. */
 export interface SearchSqlContext {
-  rows(sql: string, params: readonly DuckDBValue[]): Promise<Row[]>;
+  readonly session: SqlSession;
   /** Every storage, oldest first. */
   storages(): Promise<StorageRecord[]>;
+}
+
+function params(...values: (string | boolean)[]): SqlParams {
+  const p = new SqlParams();
+  for (const v of values) {
+    if (typeof v === "boolean") p.bool(v);
+    else p.text(v);
+  }
+  return p;
 }
 
 /** One row of `tdag_search_index`, ready to write. */
@@ -50,9 +62,9 @@ async function columnMetadataOf(
   ctx: SearchSqlContext,
   storageUid: string,
 ): Promise<SearchColumn[]> {
-  const rows = await ctx.rows(
+  const rows = await ctx.session.rows(
     `SELECT column_name, label, description FROM tdag_column_metadata WHERE storage_uid = $1 ORDER BY seq`,
-    [storageUid],
+    params(storageUid),
   );
   return rows.map(toColumn);
 }
@@ -113,10 +125,10 @@ export async function autoIndexRow(
   change: MetadataChange,
   embedder: ActiveEmbedder,
 ): Promise<SearchIndexRow | null> {
-  const existing = await ctx.rows(
+  const existing = await ctx.session.rows(
     `SELECT table_metadata_indexed, column_metadata_indexed FROM tdag_search_index
       WHERE storage_uid = $1`,
-    [storage.uid],
+    params(storage.uid),
   );
   const row = existing[0];
   if (row) {
@@ -144,7 +156,7 @@ function toSearchColumn(c: ColumnMetadata): SearchColumn {
 
 /** Inserts or replaces a storage's index row. */
 export async function writeIndexRow(ctx: SearchSqlContext, row: SearchIndexRow): Promise<void> {
-  await ctx.rows(
+  await ctx.session.run(
     `INSERT INTO tdag_search_index (storage_uid, document, embedding_model, embedding,
         table_metadata_indexed, column_metadata_indexed, indexed_at)
       VALUES ($1, $2, $3, $4, $5, $6, now())
@@ -153,22 +165,21 @@ export async function writeIndexRow(ctx: SearchSqlContext, row: SearchIndexRow):
         table_metadata_indexed = excluded.table_metadata_indexed,
         column_metadata_indexed = excluded.column_metadata_indexed,
         indexed_at = excluded.indexed_at`,
-    [
+    params(
       row.storageUid,
       row.document,
       row.embeddingModel,
       JSON.stringify(row.embedding),
       row.tableMetadataIndexed,
       row.columnMetadataIndexed,
-    ],
+    ),
   );
 }
 
 /** Column metadata of every storage, by storage uid. */
 async function allColumnMetadata(ctx: SearchSqlContext): Promise<Map<string, SearchColumn[]>> {
-  const rows = await ctx.rows(
+  const rows = await ctx.session.rows(
     "SELECT storage_uid, column_name, label, description FROM tdag_column_metadata ORDER BY seq",
-    [],
   );
   const out = new Map<string, SearchColumn[]>();
   for (const r of rows) {
@@ -199,9 +210,8 @@ export async function loadIndexedTables(
 ): Promise<IndexedTable[]> {
   const storages = await filteredStorages(ctx, filters);
   if (storages.length === 0) return [];
-  const indexRows = await ctx.rows(
+  const indexRows = await ctx.session.rows(
     "SELECT storage_uid, document, embedding_model, embedding FROM tdag_search_index",
-    [],
   );
   const index = new Map(indexRows.map((r) => [r["storage_uid"] as string, r]));
   const columns = await allColumnMetadata(ctx);
@@ -244,9 +254,8 @@ export async function loadColumnTables(
 
 /** Every published identifier, sorted by code point. */
 export async function publishedIdentifiers(ctx: SearchSqlContext): Promise<string[]> {
-  const rows = await ctx.rows(
+  const rows = await ctx.session.rows(
     "SELECT identifier FROM tdag_storages WHERE identifier IS NOT NULL",
-    [],
   );
   return rows.map((r) => r["identifier"] as string).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }

@@ -1,22 +1,11 @@
-import type { ProgressTree, TableSchema, TableStatistics } from "../data-store.js";
-import { coordinateKey, type MutableTree, placeLeaf } from "../progress-tree.js";
+import { coordinateKey, emptyStatistics, type MutableTree, placeLeaf } from "../progress-tree.js";
+import type { ProgressTree, TableSchema, TableStatistics } from "../store-types.js";
 
 /** One row of `tdag_progress`: a coordinate (JSON array of identity values) and its time range. */
 export interface ProgressRow {
   readonly coordinate: string;
   readonly min: number;
   readonly max: number;
-}
-
-/** Statistics of a table that does not exist yet or holds no rows. */
-export function emptyStatistics(rowCount: number | null = null): TableStatistics {
-  return {
-    globalIndexProgress: null,
-    indexProgress: null,
-    indexMin: null,
-    multiIndexColumnStats: null,
-    rowCount,
-  };
 }
 
 /**
