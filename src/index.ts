@@ -181,16 +181,6 @@ export type {
   DimensionOptions,
   DimensionRangeInput,
 } from "./node/read-options.js";
-export {
-  type IdentityRange,
-  type IndexProgressCoordinate,
-  type StatisticsDimensionRange,
-  UPDATE_STATISTICS_FIELDS,
-  type UpdateStart,
-  UpdateStatistics,
-  type UpdateStatisticsInit,
-  type UpdateStatisticsJSON,
-} from "./node/update-statistics.js";
 // search
 export {
   createHashedEmbedder,
@@ -203,6 +193,16 @@ export { configureSearch } from "./search/search-config.js";
 export { SearchError, type SearchErrorCode } from "./search/search-error.js";
 export type { Embedder, SearchSettings } from "./search/search-types.js";
 export { trigramSimilarity, wordSimilarity } from "./search/trigram.js";
+export {
+  type IdentityRange,
+  type IndexProgressCoordinate,
+  type StatisticsDimensionRange,
+  UPDATE_STATISTICS_FIELDS,
+  type UpdateStart,
+  UpdateStatistics,
+  type UpdateStatisticsInit,
+  type UpdateStatisticsJSON,
+} from "./statistics/update-statistics.js";
 // stores
 export type {
   AssetFilter,

@@ -108,3 +108,24 @@ export function scopedLogger(base: Logger, scope: string): Logger {
     error: (m, f) => base.error(`[${scope}] ${m}`, f),
   };
 }
+
+let configured: Logger | null = null;
+
+/**
+ * The logger tdag writes through: the one set by `configure({ logger })`, else a console logger
+ * on stderr at `TDAG_LOG_LEVEL`.
+ *
+ * @example
+ * ```ts
+ * getLogger().info("loaded", { rows: 10 });
+ * ```
+ */
+export function getLogger(): Logger {
+  configured ??= new ConsoleLogger();
+  return configured;
+}
+
+/** Sets the logger {@link getLogger} returns (what `configure({ logger })` calls). */
+export function setLogger(logger: Logger): void {
+  configured = logger;
+}

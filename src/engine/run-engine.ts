@@ -4,13 +4,14 @@ import type { DType } from "../frame/dtypes.js";
 import { Frame, type FrameInput, UNIQUE_IDENTIFIER } from "../frame/frame.js";
 import { microsToDate } from "../frame/time.js";
 import { validateFrame } from "../frame/validate-frame.js";
+import { isApiDataNodeLike } from "../hashing/brands.js";
 import type { LogFields, Logger } from "../logger.js";
-import { APIDataNode } from "../node/api-data-node.js";
-import { UpdateStatistics } from "../node/update-statistics.js";
+import { UpdateStatistics } from "../statistics/update-statistics.js";
 import type {
   AssetRecord,
   ColumnMetadata,
   DataStore,
+  StorageKey,
   StorageRecord,
   TableMetadata,
   TableSchema,
@@ -101,10 +102,26 @@ export interface RunResult {
   readonly nodes: readonly NodeRunSummary[];
 }
 
-type GraphMember = EngineNode | APIDataNode;
+/**
+ * The engine's view of an APIDataNode: a published table the graph reads but never updates.
+ * Recognised by its brand, so the engine does not import `node/` (and two copies of the package
+ * still agree).
+ */
+export interface EngineApiNode {
+  /** How the table was named: identifier, storage hash or uid. */
+  readonly key: StorageKey;
+  readonly label: string;
+  readonly updateHash: string;
+  readonly storageHash: string;
+  bindStore(store: DataStore): void;
+  /** Looks the table up; a missing one throws `NotFoundError`. */
+  resolve(): Promise<StorageRecord>;
+}
 
-function isApi(node: GraphMember): node is APIDataNode {
-  return APIDataNode.isAPIDataNode(node);
+type GraphMember = EngineNode | EngineApiNode;
+
+function isApi(node: unknown): node is EngineApiNode {
+  return isApiDataNodeLike(node);
 }
 
 function isEngineNode(value: unknown): value is EngineNode {
@@ -132,10 +149,7 @@ export async function runGraph(
     let deps = children.get(node);
     if (!deps) {
       deps = Object.entries(node.dependencies()).map(([name, dep]) => {
-        if (
-          isEngineNode(dep) ||
-          (typeof dep === "object" && dep !== null && isApi(dep as GraphMember))
-        ) {
+        if (isEngineNode(dep) || isApi(dep)) {
           return dep as GraphMember;
         }
         throw new GraphError(
@@ -147,7 +161,7 @@ export async function runGraph(
     }
     return deps;
   };
-  const apiKeys = new Map<APIDataNode, string>();
+  const apiKeys = new Map<EngineApiNode, string>();
   const describe = (node: GraphMember) => {
     if (isApi(node)) {
       let key = apiKeys.get(node);

@@ -1,6 +1,18 @@
-import type { DType } from "./dtypes.js";
-import type { Frame } from "./frame.js";
+import type { Column, DType } from "./dtypes.js";
 import { microsToIso } from "./time.js";
+
+/**
+ * What formatting reads of a frame. A structural view, so this module does not import the
+ * `Frame` class that uses it (no module cycle).
+ */
+export interface FrameView {
+  readonly length: number;
+  readonly indexNames: readonly string[];
+  readonly columnNames: readonly string[];
+  readonly valueColumns: readonly string[];
+  getColumn(name: string): Column;
+  cell(name: string, row: number): unknown;
+}
 
 /** Cells longer than this many characters are cut and end with `...` in the text table. */
 const TEXT_CELL_WIDTH = 30;
@@ -90,7 +102,7 @@ interface FormattedColumn {
 }
 
 function formatColumn(
-  frame: Frame,
+  frame: FrameView,
   name: string,
   rows: readonly number[],
   width: number,
@@ -118,7 +130,7 @@ function formatColumn(
   return { name, dtype, index, numeric: dtype === "float64" || dtype === "int64", cells };
 }
 
-function formatColumns(frame: Frame, maxRows: number, width: number) {
+function formatColumns(frame: FrameView, maxRows: number, width: number) {
   const rows = shownRows(frame.length, maxRows);
   const index = new Set(frame.indexNames);
   const columns = frame.columnNames.map((name) =>
@@ -127,7 +139,7 @@ function formatColumns(frame: Frame, maxRows: number, width: number) {
   return { rows, columns };
 }
 
-function shapeText(frame: Frame): string {
+function shapeText(frame: FrameView): string {
   const values = frame.valueColumns.length;
   return `${frame.length} rows x ${values} value column${values === 1 ? "" : "s"}; index: ${frame.indexNames.join(", ")}`;
 }
@@ -147,7 +159,7 @@ function shapeText(frame: Frame): string {
  * // [1 rows x 1 value column; index: time_index, unique_identifier]
  * ```
  */
-export function formatFrameText(frame: Frame, maxRows = 20): string {
+export function formatFrameText(frame: FrameView, maxRows = 20): string {
   const { rows, columns } = formatColumns(frame, maxRows, TEXT_CELL_WIDTH);
   const widths = columns.map((c) =>
     Math.max([...c.name].length, c.dtype.length, ...c.cells.map((s) => [...s].length)),
@@ -190,7 +202,7 @@ function escapeHtml(text: string): string {
  * const html = formatFrameHtml(df); // '<table class="tdag-frame">...'
  * ```
  */
-export function formatFrameHtml(frame: Frame, maxRows = 50): string {
+export function formatFrameHtml(frame: FrameView, maxRows = 50): string {
   const { rows, columns } = formatColumns(frame, maxRows, HTML_CELL_WIDTH);
   const right = ' style="text-align: right"';
   const header = (text: (c: FormattedColumn) => string) =>

@@ -1,5 +1,6 @@
 import { ArgumentError, NotFoundError } from "../errors.js";
 import type { Frame } from "../frame/frame.js";
+import { API_DATA_NODE_BRAND, isApiDataNodeLike } from "../hashing/brands.js";
 import type { DataStore, StorageKey, StorageRecord, TableStatistics } from "../store/data-store.js";
 import { getStore } from "../store/store-registry.js";
 import {
@@ -8,8 +9,6 @@ import {
   readBetweenDates,
   readLastObservation,
 } from "./read-options.js";
-
-const API_BRAND = Symbol.for("tdag.APIDataNode");
 
 /** Options of the APIDataNode builders. */
 export interface APIDataNodeOptions {
@@ -34,7 +33,7 @@ export interface APIDataNodeOptions {
  * ```
  */
 export class APIDataNode {
-  readonly [API_BRAND] = true;
+  readonly [API_DATA_NODE_BRAND] = true;
   /** How the table was named when the node was built. */
   readonly key: StorageKey;
   private storage: StorageRecord | null = null;
@@ -69,7 +68,7 @@ export class APIDataNode {
 
   /** True for APIDataNode instances, across copies of the package. */
   static isAPIDataNode(value: unknown): value is APIDataNode {
-    return typeof value === "object" && value !== null && API_BRAND in value;
+    return isApiDataNodeLike(value);
   }
 
   /** Human-readable name for logs and errors. */

@@ -19,7 +19,8 @@ import { DATA_NODE_BRAND } from "../hashing/brands.js";
 import { hashNamespace } from "../hashing/namespace.js";
 import { resolveProjectUid } from "../hashing/project-uid.js";
 import { isPyDict, type JsonValue } from "../hashing/py-value.js";
-import { type Logger, scopedLogger } from "../logger.js";
+import { getLogger, type Logger, scopedLogger } from "../logger.js";
+import { UpdateStatistics } from "../statistics/update-statistics.js";
 import type {
   AssetRecord,
   ColumnMetadata,
@@ -29,7 +30,7 @@ import type {
   TableStatistics,
 } from "../store/data-store.js";
 import { emptyStatistics } from "../store/progress-tree.js";
-import { getLogger, getStore } from "../store/store-registry.js";
+import { getStore } from "../store/store-registry.js";
 import {
   computeNodeIdentity,
   type NodeClassStatics,
@@ -54,7 +55,6 @@ import {
   readBetweenDates,
   readLastObservation,
 } from "./read-options.js";
-import { UpdateStatistics } from "./update-statistics.js";
 
 /** Key under which a node exposes its full identity (used by `explainHash`/`diffHashes`). */
 export const NODE_IDENTITY: unique symbol = Symbol.for("tdag.DataNode.identity");

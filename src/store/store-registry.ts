@@ -1,6 +1,6 @@
 import { StoreError } from "../errors.js";
 import { setProjectUidResolver } from "../hashing/project-uid.js";
-import { ConsoleLogger, type Logger } from "../logger.js";
+import { type Logger, setLogger } from "../logger.js";
 import type { DataStore } from "./data-store.js";
 
 /**
@@ -24,7 +24,6 @@ interface State {
   opening: Promise<DataStore> | null;
   kind: DefaultStoreKind | null;
   duckdbPath: string | undefined;
-  logger: Logger;
 }
 
 const state: State = {
@@ -32,7 +31,6 @@ const state: State = {
   opening: null,
   kind: null,
   duckdbPath: undefined,
-  logger: new ConsoleLogger(),
 };
 
 /**
@@ -46,7 +44,7 @@ const state: State = {
  * ```
  */
 export function configure(settings: TdagSettings): void {
-  if (settings.logger) state.logger = settings.logger;
+  if (settings.logger) setLogger(settings.logger);
   if (settings.duckdbPath !== undefined) state.duckdbPath = settings.duckdbPath;
   if (settings.store !== undefined) {
     if (typeof settings.store === "string") {
@@ -59,10 +57,7 @@ export function configure(settings: TdagSettings): void {
   }
 }
 
-/** The configured logger. */
-export function getLogger(): Logger {
-  return state.logger;
-}
+export { getLogger } from "../logger.js";
 
 function resolveKind(): DefaultStoreKind {
   if (state.kind) return state.kind;

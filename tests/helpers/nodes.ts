@@ -4,7 +4,7 @@ import { updateOnly } from "../../src/config/markers.js";
 import type { UpdateContext } from "../../src/engine/run-engine.js";
 import type { FrameInput } from "../../src/frame/frame.js";
 import { DataNode } from "../../src/node/data-node.js";
-import type { UpdateStatistics } from "../../src/node/update-statistics.js";
+import type { UpdateStatistics } from "../../src/statistics/update-statistics.js";
 import type { AssetRecord, DataStore } from "../../src/store/data-store.js";
 
 /** What a {@link ScriptedNode} returns from `update()`: a value or a function of the context. */

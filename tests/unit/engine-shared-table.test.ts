@@ -7,7 +7,7 @@ import type { FrameRecord } from "../../src/frame/frame.js";
 import { toEpochMicros } from "../../src/frame/time.js";
 import { Asset } from "../../src/node/asset.js";
 import { DataNode } from "../../src/node/data-node.js";
-import type { UpdateStatistics } from "../../src/node/update-statistics.js";
+import type { UpdateStatistics } from "../../src/statistics/update-statistics.js";
 import type { AssetRecord } from "../../src/store/data-store.js";
 import { configure } from "../../src/store/store-registry.js";
 import { assetPayload, updaterUid } from "../helpers/nodes.js";

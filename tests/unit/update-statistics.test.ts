@@ -8,7 +8,7 @@ import {
   UPDATE_STATISTICS_FIELDS,
   UpdateStatistics,
   type UpdateStatisticsInit,
-} from "../../src/node/update-statistics.js";
+} from "../../src/statistics/update-statistics.js";
 import type { AssetRecord } from "../../src/store/data-store.js";
 
 const T = (iso: string): number => toEpochMicros(iso);

@@ -1,4 +1,4 @@
-import { UpdateStatistics } from "../../node/update-statistics.js";
+import { UpdateStatistics } from "../../statistics/update-statistics.js";
 import type { DataStore, StorageRecord, TableStatistics } from "../../store/data-store.js";
 import { configure } from "../../store/store-registry.js";
 import { type CommandSpec, stringOption } from "../command.js";

@@ -1,7 +1,7 @@
 import { gunzipSync } from "node:zlib";
 import { Agent, type Dispatcher, request as undiciRequest } from "undici";
-import type { Logger } from "../../logger.js";
-import { getLogger } from "../store-registry.js";
+import { getLogger, type Logger } from "../../logger.js";
+
 import { type AuthProvider, authFromEnv } from "./auth.js";
 import { type FilterModel, serializeModelQuery, serializeQuery } from "./query-params.js";
 import { AuthError, classifyError, RemoteApiError } from "./remote-errors.js";

@@ -1,7 +1,7 @@
 import { UpdateStatisticsError } from "../errors.js";
 import type { Frame } from "../frame/frame.js";
 import { microsToDate, microsToIso } from "../frame/time.js";
-import type { AssetRecord, DimensionRange, TableStatistics } from "../store/data-store.js";
+import type { AssetRecord, DimensionRange, TableStatistics } from "../store/store-types.js";
 import { filterFrameByWatermarks } from "./update-statistics-filter.js";
 import {
   type DateTree,
