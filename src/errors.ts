@@ -61,7 +61,6 @@ export abstract class TdagError<C extends string = string> extends Error {
 
   /** A stable code from the family's list: branch on it, never on the message. */
   declare readonly code: C;
-  declare readonly [FAMILIES]: readonly string[];
 
   /**
    * @param fields the subclass's own read-only fields, set before the object is frozen
@@ -92,8 +91,38 @@ export abstract class TdagError<C extends string = string> extends Error {
     if (!isTdagError(value)) return false;
     // `this` is the class `instanceof` was asked about (a subclass inherits this method).
     // biome-ignore lint/complexity/noThisInStatic: the family of the subclass, not of TdagError
-    return this.family === "TdagError" || value[FAMILIES].includes(this.family);
+    return this.family === "TdagError" || errorFamilies(value).includes(this.family);
   }
+}
+
+/**
+ * The base of one error family: its name, its `as const` code list and a public
+ * `(code, message, options)` constructor. A family is `class X extends errorFamily("X", CODES)`;
+ * one with fields of its own passes them on as `fields`.
+ *
+ * @example
+ * ```ts
+ * export const QUEUE_ERROR_CODES = ["queue_closed", "job_lost"] as const;
+ * export class QueueError extends errorFamily("QueueError", QUEUE_ERROR_CODES) {}
+ * new QueueError("job_lost", "the worker died"); // instanceof TdagError, code typed
+ * ```
+ */
+export function errorFamily<C extends string>(family: string, codes: readonly C[]) {
+  abstract class Family extends TdagError<C> {
+    static override readonly family: string = family;
+    static override readonly codes: readonly string[] = codes;
+
+    /** @param fields the family's own read-only fields (set before the error is frozen) */
+    constructor(
+      code: C,
+      message: string,
+      options: TdagErrorOptions = {},
+      fields?: Readonly<Record<string, unknown>>,
+    ) {
+      super(code, message, options, fields);
+    }
+  }
+  return Family;
 }
 
 /**
@@ -113,7 +142,9 @@ export function isTdagError(value: unknown, family?: string): value is TdagError
 
 /** The families an error belongs to, base first (`["TdagError", "StoreError"]`); `[]` for others. */
 export function errorFamilies(value: unknown): readonly string[] {
-  return isTdagError(value) ? value[FAMILIES] : [];
+  return isTdagError(value)
+    ? (value as unknown as { [FAMILIES]: readonly string[] })[FAMILIES]
+    : [];
 }
 
 // ---------------------------------------------------------------- config and hashing
@@ -152,9 +183,7 @@ export interface ConfigIssue {
  * }
  * ```
  */
-export class ConfigError extends TdagError<ConfigErrorCode> {
-  static override readonly family: string = "ConfigError";
-  static override readonly codes: readonly string[] = CONFIG_ERROR_CODES;
+export class ConfigError extends errorFamily("ConfigError", CONFIG_ERROR_CODES) {
   declare readonly issues: readonly ConfigIssue[];
 
   constructor(
@@ -186,28 +215,14 @@ export type ArgumentErrorCode = (typeof ARGUMENT_ERROR_CODES)[number];
  * }
  * ```
  */
-export class ArgumentError extends TdagError<ArgumentErrorCode> {
-  static override readonly family: string = "ArgumentError";
-  static override readonly codes: readonly string[] = ARGUMENT_ERROR_CODES;
-
-  constructor(code: ArgumentErrorCode, message: string, options: TdagErrorOptions = {}) {
-    super(code, message, options);
-  }
-}
+export class ArgumentError extends errorFamily("ArgumentError", ARGUMENT_ERROR_CODES) {}
 
 /** Codes of {@link HashingError}. */
 export const HASHING_ERROR_CODES = ["hash_unserializable", "json_syntax"] as const;
 export type HashingErrorCode = (typeof HASHING_ERROR_CODES)[number];
 
 /** A value cannot be turned into canonical hash material (the Python reference raises TypeError). */
-export class HashingError extends TdagError<HashingErrorCode> {
-  static override readonly family: string = "HashingError";
-  static override readonly codes: readonly string[] = HASHING_ERROR_CODES;
-
-  constructor(code: HashingErrorCode, message: string, options: TdagErrorOptions = {}) {
-    super(code, message, options);
-  }
-}
+export class HashingError extends errorFamily("HashingError", HASHING_ERROR_CODES) {}
 
 // ---------------------------------------------------------------- frames
 
@@ -258,9 +273,7 @@ export interface FrameIssue {
  * if (!result.success) result.error.issues.map((i) => `${i.code} ${i.column ?? ""}`);
  * ```
  */
-export class FrameValidationError extends TdagError<FrameIssueCode> {
-  static override readonly family: string = "FrameValidationError";
-  static override readonly codes: readonly string[] = FRAME_ISSUE_CODES;
+export class FrameValidationError extends errorFamily("FrameValidationError", FRAME_ISSUE_CODES) {
   declare readonly issues: readonly FrameIssue[];
 
   constructor(issues: readonly FrameIssue[], context?: string) {
@@ -318,9 +331,7 @@ export type StoreErrorCode = (typeof STORE_ERROR_CODES)[number];
  * }
  * ```
  */
-export class StoreError extends TdagError<StoreErrorCode> {
-  static override readonly family: string = "StoreError";
-  static override readonly codes: readonly string[] = STORE_ERROR_CODES;
+export class StoreError extends errorFamily("StoreError", STORE_ERROR_CODES) {
   declare readonly sql: string | undefined;
   declare readonly params: readonly unknown[] | undefined;
 
@@ -350,22 +361,13 @@ export const NOT_FOUND_ERROR_CODES = [
 export type NotFoundErrorCode = (typeof NOT_FOUND_ERROR_CODES)[number];
 
 /** A storage, updater or run looked up by identifier/hash/uid does not exist. */
-export class NotFoundError extends TdagError<NotFoundErrorCode> {
-  static override readonly family: string = "NotFoundError";
-  static override readonly codes: readonly string[] = NOT_FOUND_ERROR_CODES;
-
-  constructor(code: NotFoundErrorCode, message: string, options: TdagErrorOptions = {}) {
-    super(code, message, options);
-  }
-}
+export class NotFoundError extends errorFamily("NotFoundError", NOT_FOUND_ERROR_CODES) {}
 
 /** Codes of {@link UnknownAssetError}. */
 export const UNKNOWN_ASSET_ERROR_CODES = ["unknown_asset"] as const;
 
 /** Rows of a 2-D table name identities that are not registered assets. */
-export class UnknownAssetError extends TdagError<"unknown_asset"> {
-  static override readonly family: string = "UnknownAssetError";
-  static override readonly codes: readonly string[] = UNKNOWN_ASSET_ERROR_CODES;
+export class UnknownAssetError extends errorFamily("UnknownAssetError", UNKNOWN_ASSET_ERROR_CODES) {
   declare readonly identifiers: readonly string[];
 
   constructor(identifiers: readonly string[], table: string) {
@@ -387,9 +389,7 @@ export const GRAPH_ERROR_CODES = ["dependency_cycle", "invalid_dependency"] as c
 export type GraphErrorCode = (typeof GRAPH_ERROR_CODES)[number];
 
 /** The dependency graph is invalid (a cycle, a dependency that is not a node). */
-export class GraphError extends TdagError<GraphErrorCode> {
-  static override readonly family: string = "GraphError";
-  static override readonly codes: readonly string[] = GRAPH_ERROR_CODES;
+export class GraphError extends errorFamily("GraphError", GRAPH_ERROR_CODES) {
   declare readonly nodes: readonly string[];
 
   constructor(
@@ -406,9 +406,7 @@ export const RUN_ERROR_CODES = ["run_failed", "run_aborted"] as const;
 export type RunErrorCode = (typeof RUN_ERROR_CODES)[number];
 
 /** `update()` or the persistence of its result failed; `cause` holds the original error. */
-export class RunError extends TdagError<RunErrorCode> {
-  static override readonly family: string = "RunError";
-  static override readonly codes: readonly string[] = RUN_ERROR_CODES;
+export class RunError extends errorFamily("RunError", RUN_ERROR_CODES) {
   declare readonly updateHash: string;
 
   constructor(
@@ -433,11 +431,7 @@ export const UPDATE_STATISTICS_ERROR_CODES = [
 export type UpdateStatisticsErrorCode = (typeof UPDATE_STATISTICS_ERROR_CODES)[number];
 
 /** `UpdateStatistics` was built from invalid fields or asked about identities it does not hold. */
-export class UpdateStatisticsError extends TdagError<UpdateStatisticsErrorCode> {
-  static override readonly family: string = "UpdateStatisticsError";
-  static override readonly codes: readonly string[] = UPDATE_STATISTICS_ERROR_CODES;
-
-  constructor(code: UpdateStatisticsErrorCode, message: string, options: TdagErrorOptions = {}) {
-    super(code, message, options);
-  }
-}
+export class UpdateStatisticsError extends errorFamily(
+  "UpdateStatisticsError",
+  UPDATE_STATISTICS_ERROR_CODES,
+) {}

@@ -1,4 +1,4 @@
-import { errorFamilies, isTdagError, TdagError, type TdagErrorOptions } from "../errors.js";
+import { errorFamilies, errorFamily, isTdagError, type TdagErrorOptions } from "../errors.js";
 
 /**
  * Exit codes of the `tdag` command line and the one-line error it prints. Scripts can rely on
@@ -38,9 +38,7 @@ export const CLI_ERROR_CODES = [
 export type CliErrorCode = (typeof CLI_ERROR_CODES)[number];
 
 /** An error the CLI reports as one line with a chosen exit code. */
-export class CliError extends TdagError<CliErrorCode> {
-  static override readonly family: string = "CliError";
-  static override readonly codes: readonly string[] = CLI_ERROR_CODES;
+export class CliError extends errorFamily("CliError", CLI_ERROR_CODES) {
   declare readonly exitCode: ExitCode;
   /** Extra lines printed under the message (e.g. a hint), never a stack. */
   declare readonly hint: string | undefined;

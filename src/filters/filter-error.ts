@@ -1,4 +1,4 @@
-import { TdagError, type TdagErrorOptions } from "../errors.js";
+import { errorFamily, type TdagErrorOptions } from "../errors.js";
 
 /**
  * Why a filter, a join or a search request was refused.
@@ -29,9 +29,7 @@ export type FilterErrorCode = (typeof FILTER_ERROR_CODES)[number];
  * }
  * ```
  */
-export class FilterError extends TdagError<FilterErrorCode> {
-  static override readonly family: string = "FilterError";
-  static override readonly codes: readonly string[] = FILTER_ERROR_CODES;
+export class FilterError extends errorFamily("FilterError", FILTER_ERROR_CODES) {
   declare readonly path: string | undefined;
 
   constructor(

@@ -1,4 +1,4 @@
-import { TdagError, type TdagErrorOptions } from "../errors.js";
+import { errorFamily } from "../errors.js";
 
 /**
  * Why a search was refused:
@@ -31,11 +31,4 @@ export type SearchErrorCode = (typeof SEARCH_ERROR_CODES)[number];
  * }
  * ```
  */
-export class SearchError extends TdagError<SearchErrorCode> {
-  static override readonly family: string = "SearchError";
-  static override readonly codes: readonly string[] = SEARCH_ERROR_CODES;
-
-  constructor(code: SearchErrorCode, message: string, options: TdagErrorOptions = {}) {
-    super(code, message, options);
-  }
-}
+export class SearchError extends errorFamily("SearchError", SEARCH_ERROR_CODES) {}

@@ -1,4 +1,4 @@
-import { TdagError } from "../errors.js";
+import { errorFamily } from "../errors.js";
 
 /** Codes of {@link HttpError}, one per status the server answers with. */
 export const HTTP_ERROR_CODES = [
@@ -44,9 +44,7 @@ export type FieldErrors = Readonly<Record<string, readonly string[]>>;
  * throw HttpError.badRequest({ storage_hash: ["This field is required."] });
  * ```
  */
-export class HttpError extends TdagError<HttpErrorCode> {
-  static override readonly family: string = "HttpError";
-  static override readonly codes: readonly string[] = HTTP_ERROR_CODES;
+export class HttpError extends errorFamily("HttpError", HTTP_ERROR_CODES) {
   declare readonly status: number;
   declare readonly body: Readonly<Record<string, unknown>>;
 

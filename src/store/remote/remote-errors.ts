@@ -1,4 +1,4 @@
-import { TdagError } from "../../errors.js";
+import { errorFamily } from "../../errors.js";
 
 /**
  * Stable error codes of {@link RemoteApiError}: from the HTTP status (protocol 1.4; `http_error`
@@ -47,9 +47,7 @@ export interface RemoteApiErrorInit {
  * }
  * ```
  */
-export class RemoteApiError extends TdagError<RemoteErrorCode> {
-  static override readonly family: string = "RemoteApiError";
-  static override readonly codes: readonly string[] = REMOTE_ERROR_CODES;
+export class RemoteApiError extends errorFamily("RemoteApiError", REMOTE_ERROR_CODES) {
   declare readonly status: number | null;
   declare readonly requestId: string | null;
   /** How many times the request was sent (retries included). */
