@@ -60,6 +60,7 @@ export {
   type ConfigErrorCode,
   type ConfigIssue,
   errorFamilies,
+  errorFamily,
   type FrameIssue,
   type FrameIssueCode,
   FrameValidationError,
