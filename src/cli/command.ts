@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { type ExitCode, usageError } from "./errors.js";
 import type { Output } from "./format.js";
 import type { Progress } from "./progress.js";
+import type { StoreSelection, StoreSummary } from "./store.js";
 
 /** One option of a command, as `node:util` parseArgs takes it, plus its help text. */
 export interface OptionSpec {
@@ -28,6 +29,13 @@ export interface CommandContext {
   readonly verbose: boolean;
   /** `--db`: the DuckDB file, when given. */
   readonly db: string | undefined;
+  /**
+   * The store `--store`, `--db` and `TDAG_STORE` select (made by `main()`; when absent, a
+   * command selects from `db` and the environment).
+   */
+  readonly storeSelection?: StoreSelection | undefined;
+  /** Told which store the command works on as soon as it is known (`--json` errors name it). */
+  readonly noteStore?: ((summary: StoreSummary) => void) | undefined;
   /** Aborted on SIGINT / SIGTERM. */
   readonly signal: AbortSignal;
   /** A progress bar on stderr (silent when stderr is not a terminal). */
@@ -55,6 +63,12 @@ export interface CommandSpec {
 
 /** Options every command accepts. */
 export const GLOBAL_OPTIONS: Readonly<Record<string, OptionSpec>> = Object.freeze({
+  store: {
+    type: "string",
+    valueName: "kind",
+    description:
+      "duckdb (the embedded file) or remote (the platform; default: $TDAG_STORE, else duckdb)",
+  },
   db: {
     type: "string",
     valueName: "path",

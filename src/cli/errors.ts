@@ -15,7 +15,10 @@ export const EXIT = Object.freeze({
   usage: 2,
   /** A named thing does not exist: the module file, the export, the table (identifier, hash or uid). */
   notFound: 3,
-  /** The store could not be opened or failed (locked file, unsupported operation, SQL error). */
+  /**
+   * The store could not be opened or failed (locked file, remote store not configured or
+   * unreachable, unsupported operation, SQL error).
+   */
   store: 4,
   /** Interrupted by SIGINT / SIGTERM. */
   interrupted: 130,
@@ -32,6 +35,7 @@ export const CLI_ERROR_CODES = [
   "module_load_failed",
   "build_failed",
   "store_open_failed",
+  "store_not_configured",
   "serve_failed",
   "interrupted",
 ] as const;

@@ -33,6 +33,7 @@ import { type Output, toJson } from "./format.js";
 import { CliLogger } from "./logger.js";
 import { createProgress } from "./progress.js";
 import { reportError } from "./report.js";
+import { type StoreSummary, selectStore } from "./store.js";
 
 /** Every command, in the order the help lists them. */
 export const COMMANDS: readonly CommandSpec[] = [
@@ -98,7 +99,10 @@ function topHelp(): string {
     "  130 interrupted (Ctrl-C)",
     "",
     "Environment:",
+    "  TDAG_STORE        duckdb | remote: the store when --store is not given (default duckdb)",
     "  TDAG_DUCKDB_PATH  the store file when --db is not given (default .tdag/tdag.duckdb)",
+    "  MAINSEQUENCE_ENDPOINT, MAINSEQUENCE_ACCESS_TOKEN (or _REFRESH_TOKEN), MAIN_SEQUENCE_PROJECT_UID",
+    "                    the platform, its token and the project, for the remote store",
     "  TDAG_LOG_LEVEL    debug | info | warn | error | silent (default warn; info with --verbose)",
     "  TDAG_PROGRESS     0 never draws progress bars, 1 always (default: when stderr is a terminal)",
     "",
@@ -218,6 +222,8 @@ export async function main(
   const flags = earlyFlags(argv);
   let json = flags.json;
   let verbose = flags.verbose;
+  /** The store the command works on, once known: `--json` errors name it. */
+  let store: StoreSummary | null = null;
   try {
     const target = dispatch(argv);
     if (target.kind === "help") {
@@ -236,11 +242,17 @@ export async function main(
     if (!process.env["TDAG_LOG_LEVEL"]?.trim()) process.env["TDAG_LOG_LEVEL"] = level;
     configure({ logger: new CliLogger(level, verbose, output.err) });
     const db = typeof args.values["db"] === "string" ? args.values["db"] : undefined;
+    const storeOption = typeof args.values["store"] === "string" ? args.values["store"] : undefined;
+    const storeSelection = selectStore({ store: storeOption, db });
     const context: CommandContext = {
       output,
       json,
       verbose,
       db,
+      storeSelection,
+      noteStore: (summary) => {
+        store = summary;
+      },
       signal,
       createProgress: () => createProgress(io.stderr),
     };
@@ -252,6 +264,7 @@ export async function main(
       output.out(
         toJson({
           ok: false,
+          store,
           error: { code: errorCode(error), message: oneLine(error), exitCode: code },
         }),
       );

@@ -2,7 +2,8 @@
  * The `tdag` binary, run as a subprocess (`node dist/cli/main.js ...`) against temporary DuckDB
  * files and a temporary user project: a package with `"type": "module"`, `node_modules/tdag`
  * linked to this package (so the user's TypeScript module imports "tdag" exactly as a user's
- * would) and zod.
+ * would) and zod. The remote store is exercised against a real local platform server
+ * (`startPlatformServer` over a temporary DuckDB file) on 127.0.0.1.
  */
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -17,9 +18,14 @@ import {
   symlinkSync,
   writeFileSync,
 } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type RunningPlatformServer,
+  startPlatformServer,
+} from "../../src/server/platform-server.js";
 import { DuckDBStore } from "../../src/store/duckdb/index.js";
 import { buildCli, CLI, ROOT } from "./build-cli.js";
 
@@ -31,15 +37,45 @@ interface CliResult {
 
 let project = "";
 
-/** Runs `tdag <args>` in the temporary project. */
-function tdag(args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
+/** Store settings of the test runner's environment that must not leak into a command. */
+const STORE_ENV = [
+  "TDAG_STORE",
+  "TDAG_DUCKDB_PATH",
+  "MAINSEQUENCE_ENDPOINT",
+  "MAINSEQUENCE_ACCESS_TOKEN",
+  "MAINSEQUENCE_REFRESH_TOKEN",
+  "MAINSEQUENCE_AUTH_MODE",
+  "MAINSEQUENCE_RUNTIME_CREDENTIAL_ID",
+  "MAINSEQUENCE_RUNTIME_CREDENTIAL_SECRET",
+  "MAIN_SEQUENCE_PROJECT_UID",
+];
+
+/**
+ * Runs `tdag <args>` in the temporary project (or `cwd`). The store variables of the runner are
+ * cleared; `env` adds variables (`undefined` removes one).
+ */
+function tdag(
+  args: readonly string[],
+  env: Record<string, string | undefined> = {},
+  cwd: string = project,
+): Promise<CliResult> {
+  const childEnv: Record<string, string | undefined> = {
+    ...process.env,
+    TDAG_PROGRESS: "0",
+    TDAG_LOG_LEVEL: "",
+  };
+  for (const name of STORE_ENV) delete childEnv[name];
+  for (const [name, value] of Object.entries(env)) {
+    if (value === undefined) delete childEnv[name];
+    else childEnv[name] = value;
+  }
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       [CLI, ...args],
       {
-        cwd: project,
-        env: { ...process.env, TDAG_PROGRESS: "0", TDAG_LOG_LEVEL: "", ...env },
+        cwd,
+        env: childEnv,
         encoding: "utf8",
         timeout: 30_000,
       },
@@ -51,12 +87,23 @@ function tdag(args: readonly string[], env: Record<string, string> = {}): Promis
   });
 }
 
+/** The `"store"` field of every `--json` output. */
+interface StoreJson {
+  readonly kind: string;
+  readonly description: string;
+  readonly projectUid: string | null;
+  readonly location: string;
+}
+
 /** `tdag plan --json`, as far as the tests read it. */
 interface PlanJson {
+  readonly store: StoreJson;
   readonly storeExists: boolean;
+  readonly root: { readonly updateHash: string };
   readonly nodes: readonly {
     readonly name: string;
     readonly namespace: string | null;
+    readonly storageHash: string;
     readonly updateHash: string;
     readonly dependsOn: readonly string[];
     readonly storage: { readonly exists: boolean; readonly identifier: string | null };
@@ -228,6 +275,7 @@ describe.concurrent("help, usage errors, failures", () => {
       expect(result.code, commands[i]!.join(" ")).toBe(0);
       expect(result.stdout).toContain(`Usage: tdag ${commands[i]!.join(" ")}`);
       expect(result.stdout).toContain("--db <path>");
+      expect(result.stdout).toContain("--store <kind>");
     });
   });
 
@@ -257,6 +305,35 @@ describe.concurrent("help, usage errors, failures", () => {
     // --namespace cannot re-hash an instance that was built when the module loaded
     expect(cases[10]!.stderr).toContain("already-constructed DataNode");
     expect(cases[10]!.stderr).toContain("export a factory");
+  });
+
+  it("exits 2 for an unknown store kind, --db with the remote store, and tdag serve on it", async () => {
+    const remote = { TDAG_STORE: "remote" };
+    const [option, fromEnv, dbOption, dbEnv, serveOption, serveEnv] = await Promise.all([
+      tdag(["data-node", "show", "x", "--store", "sideways", "--json"]),
+      tdag(["data-node", "org-unique-identifiers"], { TDAG_STORE: "postgres" }),
+      tdag(["plan", "nodes.ts", "--store", "remote", "--db", freshDb()]),
+      tdag(["plan", "nodes.ts", "--db", freshDb()], remote),
+      tdag(["serve", "--store", "remote", "--port", "0"]),
+      tdag(["serve", "--port", "0"], remote),
+    ]);
+    for (const result of [option, fromEnv, dbOption, dbEnv, serveOption, serveEnv]) {
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stderr).toMatch(/^tdag: error: /);
+    }
+    expect(option.stderr).toContain("--store must be one of: duckdb, remote (got 'sideways')");
+    expect(json(option)).toMatchObject({
+      ok: false,
+      store: null,
+      error: { code: "usage", exitCode: 2 },
+    });
+    expect(fromEnv.stderr).toContain("TDAG_STORE=postgres is not a store kind");
+    expect(fromEnv.stderr).toContain("duckdb, remote");
+    expect(dbOption.stderr).toContain("--db names a DuckDB file");
+    expect(dbEnv.stderr).toContain("(TDAG_STORE=remote)");
+    expect(dbEnv.stderr).toContain("--store duckdb");
+    expect(serveOption.stderr).toContain("tdag serve serves a DuckDB file, not the remote store");
+    expect(serveEnv.stderr).toContain("unset TDAG_STORE");
   });
 
   it("exits 3 for a missing module or export, with --json printing the error", async () => {
@@ -332,6 +409,12 @@ describe("run, plan and the data-node commands on one store", () => {
     expect(existsSync(join(project, "store"))).toBe(false);
     const plan = json<PlanJson>(result);
     expect(plan.storeExists).toBe(false);
+    expect(plan.store).toEqual({
+      kind: "duckdb",
+      description: `duckdb:${db()}`,
+      projectUid: null,
+      location: db(),
+    });
     expect(plan.nodes.map((n) => n.name)).toEqual(["Daily", "Doubled"]);
     for (const node of plan.nodes) {
       expect(node.storage.exists).toBe(false);
@@ -352,6 +435,7 @@ describe("run, plan and the data-node commands on one store", () => {
     expect(lines[2]).toMatch(/^Daily +updated +10 +1 +2026-01-01T00:00:00Z +2026-01-10T00:00:00Z /);
     expect(lines[3]).toMatch(/^Doubled +updated +10 /);
     expect(result.stdout).toContain("2 of 2 node(s) updated, 20 row(s) written");
+    expect(lines.filter((l) => l !== "").at(-1)).toBe(`store: duckdb ${db()}`);
     expect(result.stderr).toBe("");
   });
 
@@ -475,6 +559,7 @@ describe("run, plan and the data-node commands on one store", () => {
       expect(table.stderr).toContain("more exist");
       expect(window.code, window.stderr).toBe(0);
       expect(json(window)).toMatchObject({
+        store: { kind: "duckdb", location: db(), projectUid: null },
         identifier: "daily_close_2",
         truncated: false,
         rows: [
@@ -510,20 +595,24 @@ describe("run, plan and the data-node commands on one store", () => {
         tdag(["data_node", "search", "daily close price", "--db", db()]),
       ]);
       expect(ids.code, ids.stderr).toBe(0);
-      expect(json<string[]>(ids)).toEqual(
+      expect(json<{ identifiers: string[] }>(ids).identifiers).toEqual(
         expect.arrayContaining(["daily_close_2", "daily_close_2_t1", "weekly_volume_stats"]),
       );
+      expect(json<{ store: StoreJson }>(ids).store.location).toBe(db());
+      // stdout stays one identifier per line; the store line goes to stderr
       expect(idsText.stdout.split("\n")).toContain("daily_close_2");
+      expect(idsText.stdout).not.toContain("store:");
+      expect(idsText.stderr).toContain(`tdag: store: duckdb ${db()}`);
       expect(description.code, description.stderr).toBe(0);
-      const hits = json<Record<string, unknown>[]>(description);
+      const hits = json<{ hits: Record<string, unknown>[] }>(description).hits;
       expect(String(hits[0]!["identifier"])).toMatch(/^daily_close_2/);
       expect(column.code, column.stderr).toBe(0);
-      const columnHits = json<Record<string, unknown>[]>(column);
+      const columnHits = json<{ hits: Record<string, unknown>[] }>(column).hits;
       expect(columnHits.length).toBeGreaterThan(0);
       expect(columnHits.every((h) => (h["matchedColumns"] as string[]).includes("close"))).toBe(
         true,
       );
-      expect(json<unknown[]>(filtered)).toEqual([]);
+      expect(json<{ hits: unknown[] }>(filtered).hits).toEqual([]);
       expect(table.code, table.stderr).toBe(0);
       expect(table.stdout.split("\n")[0]).toMatch(
         /^# +SCORE +IDENTIFIER +STORAGE HASH +DESCRIPTION$/,
@@ -566,5 +655,220 @@ describe("run, plan and the data-node commands on one store", () => {
     });
     expect(show.stderr).toMatch(/10\/10 rows/);
     expect(show.stdout).not.toContain("rows |");
+  });
+});
+
+/** A port on 127.0.0.1 nothing listens on (bound, then released). */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === "string") throw new Error("no port");
+  return address.port;
+}
+
+// One local platform server (over a temporary DuckDB file) for every remote case.
+describe("the remote store: TDAG_STORE=remote and --store against a local platform server", () => {
+  let server: RunningPlatformServer;
+  let backing: DuckDBStore;
+  /** The variables `tdag serve` prints: TDAG_STORE=remote, the endpoint, the token, the project. */
+  let remoteEnv: Record<string, string> = {};
+  /** The commands' working directory: a local store would appear here as .tdag/tdag.duckdb. */
+  let work = "";
+  const module = "../nodes.ts";
+  const storeText = () => `store: remote ${server.url}/orm/api (project ${server.projectUid})`;
+  const storeJson = () => ({
+    kind: "remote",
+    description: `remote:${server.url}/orm/api`,
+    projectUid: server.projectUid,
+    location: `${server.url}/orm/api`,
+  });
+  /** What the platform holds: its storages (uid, hash, identifier). */
+  const platformStorages = async () =>
+    (await backing.listStorages()).map((s) => `${s.uid} ${s.storageHash} ${s.identifier}`).sort();
+
+  beforeAll(async () => {
+    work = join(project, "remote-work");
+    mkdirSync(work);
+    backing = await DuckDBStore.open({ path: join(project, "platform", "backing.duckdb") });
+    server = await startPlatformServer({ port: 0, store: backing, token: "cli-remote-token" });
+    remoteEnv = { ...server.env };
+    expect(remoteEnv["TDAG_STORE"]).toBe("remote");
+  });
+
+  afterAll(async () => {
+    await server?.close();
+    await backing?.close();
+  });
+
+  it("runs a module on the platform: the server's store is written, no local file is created", async () => {
+    const text = await tdag(["run", module], remoteEnv, work);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/^Daily +updated +10 +1 /m);
+    expect(text.stdout).toContain("2 of 2 node(s) updated, 20 row(s) written");
+    expect(text.stdout.trimEnd().split("\n").at(-1)).toBe(storeText());
+    expect(existsSync(join(work, ".tdag"))).toBe(false);
+    expect(existsSync(join(project, ".tdag"))).toBe(false);
+
+    // The rows are in the platform's backing store, written through an updater of the project.
+    const daily = await backing.findStorage({ identifier: "daily_close_2" });
+    expect(daily).not.toBeNull();
+    expect((await backing.getTableStatistics(daily!.uid)).rowCount).toBe(10);
+    const weekly = await backing.findStorage({ identifier: "weekly_volume_stats" });
+    expect((await backing.getTableStatistics(weekly!.uid)).rowCount).toBe(10);
+
+    const again = await tdag(["run", module, "--json"], remoteEnv, work);
+    expect(again.code, again.stderr).toBe(0);
+    const run = json<{ store: StoreJson; rowsWritten: number; nodes: Record<string, unknown>[] }>(
+      again,
+    );
+    expect(run.store).toEqual(storeJson());
+    expect(run.rowsWritten).toBe(0);
+    expect(run.nodes.map((n) => n["status"])).toEqual(["nothing_new", "nothing_new"]);
+    const updater = await backing.findUpdater({ updateHash: String(run.nodes[0]!["updateHash"]) });
+    expect(updater?.storageUid).toBe(daily!.uid);
+  });
+
+  it("reads the platform with show, plan, search and org-unique-identifiers, creating nothing there", async () => {
+    const before = await platformStorages();
+    const [show, showJson, plan, planNew, ids, idsText, search] = await Promise.all([
+      tdag(["data-node", "show", "daily_close_2", "--limit", "3"], remoteEnv, work),
+      tdag(["data-node", "show", "daily_close_2", "--json"], remoteEnv, work),
+      tdag(["plan", module, "--json"], remoteEnv, work),
+      tdag(["plan", module, "--namespace", "remote_plan", "--json"], remoteEnv, work),
+      tdag(["data-node", "org-unique-identifiers", "--json"], remoteEnv, work),
+      tdag(["data-node", "org-unique-identifiers"], remoteEnv, work),
+      tdag(["data-node", "search", "close", "--mode", "column", "--json"], remoteEnv, work),
+    ]);
+    expect(show.code, show.stderr).toBe(0);
+    expect(show.stdout.split("\n").slice(0, 3)).toEqual([
+      "time_index           |   close",
+      "timestamptz          | float64",
+      "2026-01-01T00:00:00Z |   200.0",
+    ]);
+    expect(show.stdout.trimEnd().split("\n").at(-1)).toBe(storeText());
+    expect(showJson.code, showJson.stderr).toBe(0);
+    expect(json(showJson)).toMatchObject({
+      store: storeJson(),
+      identifier: "daily_close_2",
+      rowCount: 10,
+    });
+
+    expect(plan.code, plan.stderr).toBe(0);
+    const planned = json<PlanJson>(plan);
+    expect(planned.store).toEqual(storeJson());
+    expect(planned.storeExists).toBe(true);
+    expect(planned.nodes.every((n) => n.storage.exists && n.updater?.exists)).toBe(true);
+    expect(planned.nodes[0]!.watermark).toMatchObject({ maxTime: "2026-01-10T00:00:00.000Z" });
+    expect(planNew.code, planNew.stderr).toBe(0);
+    const fresh = json<PlanJson>(planNew).nodes;
+    expect(fresh.every((n) => !n.storage.exists && !n.updater?.exists)).toBe(true);
+
+    expect(ids.code, ids.stderr).toBe(0);
+    expect(json<{ store: StoreJson; identifiers: string[] }>(ids)).toEqual({
+      store: storeJson(),
+      identifiers: expect.arrayContaining(["daily_close_2", "weekly_volume_stats"]),
+    });
+    expect(idsText.stdout.split("\n")).toContain("daily_close_2");
+    expect(idsText.stderr).toContain(`tdag: ${storeText()}`);
+    expect(search.code, search.stderr).toBe(0);
+    const found = json<{ store: StoreJson; hits: { identifier: string | null }[] }>(search);
+    expect(found.store).toEqual(storeJson());
+    expect(found.hits.map((h) => h.identifier)).toContain("daily_close_2");
+
+    // Reading created nothing on the platform (nor the planned namespace's tables) or locally.
+    expect(await platformStorages()).toEqual(before);
+    expect(await backing.findStorage({ storageHash: fresh[0]!.storageHash })).toBeNull();
+    expect(await backing.findUpdater({ updateHash: fresh[0]!.updateHash })).toBeNull();
+    expect(existsSync(join(work, ".tdag"))).toBe(false);
+  });
+
+  it("--store wins over TDAG_STORE in both directions", async () => {
+    const localDb = freshDb();
+    const [toRemote, toDuckdb, planLocal, planRemote] = await Promise.all([
+      tdag(
+        ["data-node", "show", "daily_close_2", "--store", "remote", "--json"],
+        { ...remoteEnv, TDAG_STORE: "duckdb" },
+        work,
+      ),
+      tdag(
+        ["data-node", "org-unique-identifiers", "--store", "duckdb", "--db", localDb, "--json"],
+        remoteEnv,
+        work,
+      ),
+      tdag(["plan", module, "--store", "duckdb", "--json"], remoteEnv, work),
+      tdag(
+        ["plan", module, "--store", "remote", "--json"],
+        { ...remoteEnv, TDAG_STORE: "duckdb" },
+        work,
+      ),
+    ]);
+    expect(toRemote.code, toRemote.stderr).toBe(0);
+    expect(json(toRemote)).toMatchObject({ store: storeJson(), rowCount: 10 });
+    expect(toDuckdb.code, toDuckdb.stderr).toBe(0);
+    expect(json(toDuckdb)).toEqual({
+      store: {
+        kind: "duckdb",
+        description: `duckdb:${localDb}`,
+        projectUid: null,
+        location: localDb,
+      },
+      identifiers: [],
+    });
+    expect(planLocal.code, planLocal.stderr).toBe(0);
+    const local = json<PlanJson>(planLocal);
+    expect(local.store.location).toBe(join(work, ".tdag", "tdag.duckdb"));
+    expect(local.storeExists).toBe(false);
+    expect(planRemote.code, planRemote.stderr).toBe(0);
+    const remote = json<PlanJson>(planRemote);
+    expect(remote.store).toEqual(storeJson());
+    // The module's nodes hash against the selected store: the platform's project enters the
+    // update hash, never the storage hash.
+    expect(remote.nodes[0]!.storageHash).toBe(local.nodes[0]!.storageHash);
+    expect(remote.root.updateHash).not.toBe(local.root.updateHash);
+    expect(existsSync(join(work, ".tdag"))).toBe(false);
+    expect(existsSync(localDb)).toBe(false);
+  });
+
+  it("fails with exit 4 naming what is missing or the endpoint that is down, never falling back", async () => {
+    const port = await closedPort();
+    const down = { ...remoteEnv, MAINSEQUENCE_ENDPOINT: `http://127.0.0.1:${port}` };
+    const [downShow, downRun, downJson, noProject, noEndpoint, noToken] = await Promise.all([
+      tdag(["data-node", "show", "daily_close_2"], down, work),
+      tdag(["run", module], down, work),
+      tdag(["data-node", "org-unique-identifiers", "--json"], down, work),
+      tdag(["run", module], { ...remoteEnv, MAIN_SEQUENCE_PROJECT_UID: undefined }, work),
+      tdag(
+        ["data-node", "search", "close"],
+        { ...remoteEnv, MAINSEQUENCE_ENDPOINT: undefined },
+        work,
+      ),
+      tdag(["plan", module], { ...remoteEnv, MAINSEQUENCE_ACCESS_TOKEN: "" }, work),
+    ]);
+    const errorLines = (r: CliResult) =>
+      r.stderr.split("\n").filter((l) => l.startsWith("tdag: error:"));
+    for (const result of [downShow, downRun, downJson, noProject, noEndpoint, noToken]) {
+      expect(result.code, result.stderr).toBe(4);
+      expect(errorLines(result)).toHaveLength(1);
+      expect(result.stderr).not.toMatch(/^\s+at /m);
+    }
+    for (const result of [downShow, downRun, downJson]) {
+      expect(errorLines(result)[0]).toContain(
+        `cannot reach the platform at http://127.0.0.1:${port}`,
+      );
+    }
+    expect(json(downJson)).toMatchObject({
+      ok: false,
+      store: { kind: "remote", location: `http://127.0.0.1:${port}/orm/api` },
+      error: { code: "transport", exitCode: 4 },
+    });
+    expect(errorLines(noProject)[0]).toBe(
+      "tdag: error: the remote store (TDAG_STORE=remote) is not configured: MAIN_SEQUENCE_PROJECT_UID is not set",
+    );
+    expect(errorLines(noEndpoint)[0]).toContain("MAINSEQUENCE_ENDPOINT is not set");
+    expect(errorLines(noToken)[0]).toContain("a token (MAINSEQUENCE_ACCESS_TOKEN");
+    // Nothing was written anywhere instead: no local store, nothing new on the platform.
+    expect(existsSync(join(work, ".tdag"))).toBe(false);
   });
 });

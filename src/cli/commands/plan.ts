@@ -6,7 +6,7 @@ import { EXIT } from "../errors.js";
 import { formatCount, formatInstant, println, renderTable, toJson } from "../format.js";
 import { type GraphMember, walkGraph } from "../graph.js";
 import { loadNode } from "../load-node.js";
-import { openStore } from "../store.js";
+import { openStore, storeLine } from "../store.js";
 
 /** The watermark of a table: where its data stands. */
 export interface PlanWatermark {
@@ -218,7 +218,8 @@ export const planCommand: CommandSpec = {
     "updater already exist in the store, its watermark (latest instant, identities) and the",
     "window its next update() would be asked for. APIDataNode dependencies are looked up.",
     "The store is opened read-only and nothing is created or modified (a missing store file",
-    "means nothing exists yet). getAssetList() is not called, since it may register assets.",
+    "means nothing exists yet; the remote store is only read). getAssetList() is not called,",
+    "since it may register assets.",
   ].join("\n"),
   positionals: [{ name: "file", description: "the module (.ts, .mts, .js, .mjs)", required: true }],
   options: {
@@ -236,9 +237,12 @@ export const planCommand: CommandSpec = {
   },
   examples: ["tdag plan examples/nodes.ts", "tdag plan nodes.ts --export dailyPrices --json"],
   async run(ctx, args) {
-    const opened = await openStore({ db: ctx.db, readOnly: true });
+    const opened = await openStore(ctx, { readOnly: true });
     try {
+      // The module's nodes hash against the command's store (the remote store's project enters
+      // update hashes), also when they come from another copy of tdag (it reads TDAG_STORE).
       configure({ store: opened.store });
+      process.env["TDAG_STORE"] = opened.store.kind === "remote" ? "remote" : "duckdb";
       const loaded = await loadNode(args.positionals[0]!, {
         exportName: stringOption(args, "export"),
         namespace: stringOption(args, "namespace"),
@@ -248,7 +252,7 @@ export const planCommand: CommandSpec = {
       if (ctx.json) {
         ctx.output.out(
           toJson({
-            store: opened.path,
+            store: opened.summary,
             storeExists: opened.exists,
             module: loaded.file,
             export: loaded.exportName,
@@ -259,10 +263,13 @@ export const planCommand: CommandSpec = {
       } else {
         println(ctx.output, planTables(nodes));
         const fresh = nodes.filter((n) => n.kind === "data_node" && !n.storage.exists).length;
-        const storeNote = opened.exists ? opened.path : `${opened.path} (does not exist yet)`;
         println(
           ctx.output,
-          `\n${loaded.node.nodeName}: ${nodes.length} node(s) in run order, ${fresh} new table(s); nothing was written (${storeNote})`,
+          `\n${loaded.node.nodeName}: ${nodes.length} node(s) in run order, ${fresh} new table(s); nothing was written`,
+        );
+        println(
+          ctx.output,
+          storeLine(opened.summary, opened.exists ? undefined : "does not exist yet"),
         );
         for (const n of nodes) if (n.problem) ctx.output.err(`tdag: warning: ${n.problem}\n`);
       }

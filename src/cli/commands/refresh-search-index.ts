@@ -1,7 +1,7 @@
 import type { CommandSpec } from "../command.js";
 import { EXIT } from "../errors.js";
 import { println, toJson } from "../format.js";
-import { openStore, resolveStorage } from "../store.js";
+import { openStore, resolveStorage, storeLine } from "../store.js";
 
 export const refreshSearchIndexCommand: CommandSpec = {
   path: ["data-node", "refresh-search-index"],
@@ -25,13 +25,14 @@ export const refreshSearchIndexCommand: CommandSpec = {
     "tdag data-node refresh-search-index simulatedprices_5c1f... --json",
   ],
   async run(ctx, args) {
-    const opened = await openStore({ db: ctx.db, readOnly: false, mustExist: true });
+    const opened = await openStore(ctx, { readOnly: false, mustExist: true });
     try {
       const storage = await resolveStorage(opened.store, args.positionals[0]!);
       await opened.store.refreshTableSearchIndex(storage.uid, { signal: ctx.signal });
       if (ctx.json) {
         ctx.output.out(
           toJson({
+            store: opened.summary,
             refreshed: true,
             uid: storage.uid,
             storageHash: storage.storageHash,
@@ -43,6 +44,7 @@ export const refreshSearchIndexCommand: CommandSpec = {
           ctx.output,
           `refreshed the search index of ${storage.identifier ?? storage.storageHash} (uid ${storage.uid})`,
         );
+        println(ctx.output, storeLine(opened.summary));
       }
       return EXIT.ok;
     } finally {

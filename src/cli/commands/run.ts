@@ -14,7 +14,7 @@ import { countDataNodes, type GraphMember, walkGraph } from "../graph.js";
 import { loadNode } from "../load-node.js";
 import type { Progress } from "../progress.js";
 import { reportError } from "../report.js";
-import { openDefaultStore } from "../store.js";
+import { openDefaultStore, storeLine, summarizeStore } from "../store.js";
 
 /** One row of the run summary, in execution order. */
 export interface RunSummaryRow {
@@ -195,14 +195,18 @@ export const runCommand: CommandSpec = {
     "tdag run examples/nodes.ts",
     "tdag run nodes.ts --export dailyPrices --force",
     "tdag run nodes.ts --namespace pytest_case_1 --db /tmp/test.duckdb --json",
+    "TDAG_STORE=remote tdag run nodes.ts   # on the platform (MAINSEQUENCE_* variables)",
   ],
   async run(ctx, args) {
     const exportName = stringOption(args, "export");
     const namespace = stringOption(args, "namespace");
-    const opened = await openDefaultStore(ctx.db);
+    const opened = await openDefaultStore(ctx);
     try {
       const loaded = await loadNode(args.positionals[0]!, { exportName, namespace });
       const store = await opened.get();
+      // The store the run uses: the selected one, or one the user's module configured.
+      const summary = summarizeStore(store);
+      ctx.noteStore?.(summary);
       const graph = walkGraph(loaded.node);
       const names = new Map<string, string>();
       for (const v of graph) {
@@ -237,7 +241,7 @@ export const runCommand: CommandSpec = {
         ctx.output.out(
           toJson({
             ok: !error,
-            store: opened.path,
+            store: summary,
             module: loaded.file,
             export: loaded.exportName,
             root: {
@@ -258,8 +262,9 @@ export const runCommand: CommandSpec = {
         const verdict = error ? "failed" : "done";
         println(
           ctx.output,
-          `\n${root.nodeName}: ${verdict}; ${updated} of ${countDataNodes(graph)} node(s) updated, ${formatCount(rowsWritten)} row(s) written in ${formatDuration(durationMs)} (${opened.path})`,
+          `\n${root.nodeName}: ${verdict}; ${updated} of ${countDataNodes(graph)} node(s) updated, ${formatCount(rowsWritten)} row(s) written in ${formatDuration(durationMs)}`,
         );
+        println(ctx.output, storeLine(summary));
       }
       if (error) {
         reportError(ctx, error);

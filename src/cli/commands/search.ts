@@ -2,7 +2,7 @@ import type { SearchHit, StorageSearchFilters } from "../../store/data-store.js"
 import { type CommandSpec, integerOption, stringOption } from "../command.js";
 import { EXIT, usageError } from "../errors.js";
 import { elide, formatScore, println, renderTable, toJson } from "../format.js";
-import { openStore } from "../store.js";
+import { openStore, storeLine } from "../store.js";
 
 /** A hit as `--json` prints it. */
 function hitJson(hit: SearchHit, rank: number) {
@@ -61,7 +61,7 @@ export const searchCommand: CommandSpec = {
     const dataSourceId = integerOption(args, "data-source-id");
     const limit = integerOption(args, "limit", { min: 1 }) ?? 20;
     const filters: StorageSearchFilters = dataSourceId === undefined ? {} : { dataSourceId };
-    const opened = await openStore({ db: ctx.db, readOnly: true });
+    const opened = await openStore(ctx, { readOnly: true });
     try {
       let hits =
         mode === "description"
@@ -69,11 +69,19 @@ export const searchCommand: CommandSpec = {
           : await opened.store.columnSearch(query, { filters, limit, signal: ctx.signal });
       hits = hits.slice(0, limit);
       if (ctx.json) {
-        ctx.output.out(toJson(hits.map((h, i) => hitJson(h, i + 1))));
+        ctx.output.out(
+          toJson({
+            store: opened.summary,
+            query,
+            mode,
+            hits: hits.map((h, i) => hitJson(h, i + 1)),
+          }),
+        );
         return EXIT.ok;
       }
       if (hits.length === 0) {
         println(ctx.output, `no table matches '${query}' (${mode} search)`);
+        println(ctx.output, storeLine(opened.summary));
         return EXIT.ok;
       }
       println(
@@ -88,7 +96,8 @@ export const searchCommand: CommandSpec = {
           ],
           hits.map((h, i) => [
             String(i + 1),
-            formatScore(h.score),
+            // The platform ranks without scores (capability searchScores): show none.
+            opened.store.capabilities.searchScores ? formatScore(h.score) : "-",
             h.storage.identifier ?? "-",
             h.storage.storageHash,
             mode === "column"
@@ -97,6 +106,7 @@ export const searchCommand: CommandSpec = {
           ]),
         ),
       );
+      println(ctx.output, `\n${storeLine(opened.summary)}`);
       return EXIT.ok;
     } finally {
       await opened.close();

@@ -3,6 +3,7 @@ import type { StartPlatformServerOptions } from "../../server/platform-server.js
 import { type CommandSpec, integerOption, stringOption } from "../command.js";
 import { CliError, EXIT, usageError } from "../errors.js";
 import { println, toJson } from "../format.js";
+import { selectionOf, summarizeStore } from "../store.js";
 
 /** The port `tdag serve` listens on when `--port` is not given. */
 export const DEFAULT_SERVE_PORT = 8765;
@@ -16,6 +17,8 @@ export const serveCommand: CommandSpec = {
     "works offline. It listens on 127.0.0.1 only and checks a bearer token on every /orm/api",
     "route: --token, or a random one printed at start. It prints the environment variables",
     "that point a client at it and runs until Ctrl-C (SIGINT) or SIGTERM. See docs/server.md.",
+    "It serves a DuckDB file only: --store remote (or TDAG_STORE=remote) is a usage error, since",
+    "tdag serve is the local stand-in for the platform, not a proxy to it.",
   ].join("\n"),
   positionals: [],
   options: {
@@ -49,9 +52,21 @@ export const serveCommand: CommandSpec = {
     if (projectUid !== undefined && projectUid.trim() === "") {
       throw usageError("--project-uid must not be empty");
     }
+    const selection = selectionOf(ctx);
+    if (selection.kind !== "duckdb") {
+      // Serving the platform's data back (a RemoteStore behind the local routes) would put a
+      // second token and a second project in front of the platform's, and a client pointed at
+      // it would believe it writes locally. tdag serve is the offline stand-in: refuse.
+      throw usageError(
+        `tdag serve serves a DuckDB file, not the remote store (${selection.source})`,
+        selection.source.startsWith("TDAG_STORE")
+          ? "unset TDAG_STORE in this shell (a client's exports set it) or pass --store duckdb"
+          : "drop --store remote (choose the file with --db <path>)",
+      );
+    }
     const { startPlatformServer } = await import("../../server/platform-server.js");
     const { resolveDuckDBPath } = await import("../../store/duckdb/index.js");
-    const dbPath = resolveDuckDBPath(ctx.db);
+    const dbPath = resolveDuckDBPath(selection.db);
     const options: StartPlatformServerOptions = {
       port,
       dbPath,
@@ -68,8 +83,12 @@ export const serveCommand: CommandSpec = {
         cause: error,
       });
     }
+    const summary = summarizeStore(server.store);
+    ctx.noteStore?.(summary);
     if (ctx.json) {
-      ctx.output.out(toJson({ url: server.url, port: server.port, db: dbPath, env: server.env }));
+      ctx.output.out(
+        toJson({ url: server.url, port: server.port, db: dbPath, store: summary, env: server.env }),
+      );
     } else {
       println(
         ctx.output,

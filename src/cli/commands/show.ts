@@ -7,7 +7,7 @@ import { type CommandSpec, instantOption, integerOption, stringOption } from "..
 import { EXIT, usageError } from "../errors.js";
 import { formatCount, println, toJson } from "../format.js";
 import type { Progress } from "../progress.js";
-import { openStore, resolveStorage } from "../store.js";
+import { openStore, resolveStorage, storeLine } from "../store.js";
 
 /** Rows per page when the store pages filtered reads. */
 const PAGE_SIZE = 5000;
@@ -97,8 +97,9 @@ export const showCommand: CommandSpec = {
   description: [
     "<identifier> is the published identifier, the storage hash or the storage uid.",
     "--from and --to bound the time index (inclusive; a date is midnight UTC). At most --limit",
-    `rows are shown (default ${DEFAULT_LIMIT}; 0 shows every row). --json prints`,
-    "{ identifier, storageHash, indexNames, dtypes, rows, truncated } with instants as ISO text.",
+    `rows are shown (default ${DEFAULT_LIMIT}; 0 shows every row). --json prints { store,`,
+    "identifier, storageHash, uid, indexNames, dtypes, rows, rowCount, truncated } with instants",
+    "as ISO text.",
   ].join("\n"),
   positionals: [
     {
@@ -144,7 +145,7 @@ export const showCommand: CommandSpec = {
       columns,
       limit: limitArg === 0 ? Number.POSITIVE_INFINITY : limitArg,
     };
-    const opened = await openStore({ db: ctx.db, readOnly: true });
+    const opened = await openStore(ctx, { readOnly: true });
     try {
       const storage = await resolveStorage(opened.store, args.positionals[0]!);
       const schema = storage.schema;
@@ -172,6 +173,7 @@ export const showCommand: CommandSpec = {
       if (ctx.json) {
         ctx.output.out(
           toJson({
+            store: opened.summary,
             identifier: storage.identifier,
             storageHash: storage.storageHash,
             uid: storage.uid,
@@ -189,9 +191,11 @@ export const showCommand: CommandSpec = {
           ctx.output,
           `${name}: no rows${schema ? " in this window" : " (the table was never written)"}`,
         );
+        println(ctx.output, storeLine(opened.summary));
         return EXIT.ok;
       }
       println(ctx.output, frame.toString(frame.length));
+      println(ctx.output, storeLine(opened.summary));
       if (more) {
         ctx.output.err(
           `tdag: showing the first ${formatCount(frame.length)} rows; more exist (--limit N, or --limit 0 for all)\n`,
