@@ -78,6 +78,17 @@ export interface StorageRegistry {
   /** Every storage, for discovery and the CLI. */
   listStorages(options?: CallOptions): Promise<StorageRecord[]>;
   /**
+   * The updaters that write a storage, oldest first (`[]` for a storage nobody writes).
+   * Capability `listUpdaters`.
+   */
+  listUpdaters(storageUid: string, options?: CallOptions): Promise<UpdaterRecord[]>;
+  /**
+   * Deletes a storage: its table and rows, its statistics and metadata, its updaters with their
+   * runs and dependency edges, and the edges of other updaters that read it. All or nothing.
+   * Unknown uid: `NotFoundError`.
+   */
+  deleteStorage(storageUid: string, options?: CallOptions): Promise<void>;
+  /**
    * Publishes table metadata. An identifier held by another storage is a `StoreError` with code
    * `identifier_taken`; `null` clears a field.
    */

@@ -24,6 +24,7 @@ export type StoreKind = "duckdb" | "remote" | (string & {});
  * lacks a capability rejects the call with `StoreError` code `unsupported_capability`.
  *
  * - `listRuns`: the run history of an updater can be listed (`listRuns`);
+ * - `listUpdaters`: the updaters of a storage can be listed (`listUpdaters`);
  * - `columnMetadataBeforeWrite`: column metadata set on a storage that has no table yet can be
  *   read back (the platform keeps column metadata on the table's configuration, which the first
  *   write creates);
@@ -34,6 +35,7 @@ export type StoreKind = "duckdb" | "remote" | (string & {});
  */
 export const STORE_CAPABILITIES = [
   "listRuns",
+  "listUpdaters",
   "columnMetadataBeforeWrite",
   "searchScores",
   "localSearchEmbedder",

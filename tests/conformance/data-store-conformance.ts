@@ -286,6 +286,57 @@ export function describeDataStoreConformance(
         ).toBeNull();
       });
 
+      withCapability("listUpdaters")(
+        "listUpdaters lists the updaters of one storage, oldest first",
+        async () => {
+          const s = await register(store());
+          const other = await register(store(), "other");
+          const a = await updaterOf(store(), s, "a");
+          const b = await updaterOf(store(), s, "b");
+          await updaterOf(store(), other, "c");
+          expect((await store().listUpdaters(s.uid)).map((u) => u.uid)).toEqual([a.uid, b.uid]);
+          expect(await store().listUpdaters((await register(store(), "none")).uid)).toEqual([]);
+          await expect(
+            store().listUpdaters("00000000-0000-0000-0000-000000000000"),
+          ).rejects.toBeInstanceOf(NotFoundError);
+        },
+      );
+
+      test("a store without listUpdaters says so and rejects it with unsupported_capability", async () => {
+        const s = await register(store());
+        if (store().capabilities.listUpdaters) return;
+        const error = await expectStoreError(store().listUpdaters(s.uid), "unsupported_capability");
+        expect(error.message).toContain("listUpdaters");
+      });
+
+      test("deleteStorage removes the storage, its table, updaters and edges; others stay", async () => {
+        const s = await register(store());
+        const kept = await register(store(), "kept");
+        await write(s.uid, priceFrame(2, ["A"]));
+        await write(kept.uid, priceFrame(2, ["A"]));
+        const reader = await updaterOf(store(), kept, "reader");
+        await store().linkDependency(reader.uid, { kind: "storage", uid: s.uid });
+        const u = await updaterOf(store(), s, "u");
+        await store().linkDependency(reader.uid, { kind: "updater", uid: u.uid });
+        await store().deleteStorage(s.uid);
+        expect(await store().findStorage({ uid: s.uid })).toBeNull();
+        expect(await store().findStorage({ storageHash: s.storageHash })).toBeNull();
+        expect(await store().findUpdater({ uid: u.uid })).toBeNull();
+        expect(await store().listDependencies(reader.uid)).toEqual([]);
+        expect((await store().readFrame(kept.uid)).length).toBe(2);
+        await expect(store().readFrame(s.uid)).rejects.toBeInstanceOf(NotFoundError);
+        await expect(store().deleteStorage(s.uid)).rejects.toBeInstanceOf(NotFoundError);
+        // The hash is free again: a new storage under it starts empty.
+        const again = await store().registerStorage({
+          storageHash: s.storageHash,
+          namespace: s.namespace,
+          buildConfiguration: {},
+          sourceClassName: "Again",
+        });
+        expect(again.uid).not.toBe(s.uid);
+        expect(again.schema).toBeNull();
+      });
+
       test("listStorages lists every storage", async () => {
         const a = await register(store(), "a");
         const b = await register(store(), "b");

@@ -138,6 +138,29 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 3,
+    description:
+      "durable bookkeeping: tdag_state (JSON values) and tdag_state_blobs (text payloads)",
+    readCompatible: true,
+    statements: () => [
+      `CREATE TABLE IF NOT EXISTS tdag_state (
+        kind VARCHAR NOT NULL,
+        key VARCHAR NOT NULL,
+        value VARCHAR NOT NULL,
+        seq BIGINT NOT NULL DEFAULT nextval('tdag_seq'),
+        PRIMARY KEY (kind, key)
+      )`,
+      `CREATE TABLE IF NOT EXISTS tdag_state_blobs (
+        kind VARCHAR NOT NULL,
+        key VARCHAR NOT NULL,
+        blob_key VARCHAR NOT NULL,
+        payload VARCHAR NOT NULL,
+        seq BIGINT NOT NULL DEFAULT nextval('tdag_seq'),
+        PRIMARY KEY (kind, key, blob_key)
+      )`,
+    ],
+  },
 ];
 
 /** The schema version this release of tdag reads and writes. */

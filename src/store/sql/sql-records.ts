@@ -148,6 +148,20 @@ export async function findUpdaterRecord(
   return rows[0] ? toUpdaterRecord(rows[0]) : null;
 }
 
+/** The updaters of a storage, oldest first. */
+export async function listUpdaterRecords(
+  session: SqlSession,
+  dialect: SqlDialect,
+  storageUid: string,
+): Promise<UpdaterRecord[]> {
+  const p = new SqlParams();
+  const rows = await session.rows(
+    `${updaterSelect(dialect)} WHERE u.storage_uid = ${p.text(storageUid)} ORDER BY u.created_at, u.update_hash`,
+    p,
+  );
+  return rows.map(toUpdaterRecord);
+}
+
 /** The updater with that uid; `updater_not_found` when there is none. */
 export async function requireUpdaterRecord(
   session: SqlSession,

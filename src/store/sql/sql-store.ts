@@ -9,6 +9,7 @@ import { parseColumnSearch, parseDescriptionSearch } from "../../search/search-o
 import type { SearchSettings } from "../../search/search-types.js";
 import type { DataStore } from "../data-store.js";
 import { emptyStatistics } from "../progress-tree.js";
+import type { StateStore } from "../state-store.js";
 import type {
   AssetFilter,
   AssetRecord,
@@ -61,6 +62,7 @@ import {
   findStorageRecord,
   findUpdaterRecord,
   listStorageRecords,
+  listUpdaterRecords,
   requireStorageRecord,
   requireUpdaterRecord,
   toAssetRecord,
@@ -104,6 +106,7 @@ const STAGING = "__tdag_staging";
 /** Capabilities of the SQL stores: everything the contract names. */
 const SQL_CAPABILITIES: StoreCapabilities = Object.freeze({
   listRuns: true,
+  listUpdaters: true,
   columnMetadataBeforeWrite: true,
   searchScores: true,
   localSearchEmbedder: true,
@@ -121,7 +124,7 @@ function toJsonText(value: unknown): string {
  * reads see committed data. A database store is this class plus a driver and an `open()`: see
  * `DuckDBStore`.
  */
-export class SqlDataStore implements DataStore {
+export class SqlDataStore implements DataStore, StateStore {
   readonly kind: StoreKind;
   readonly description: string;
   readonly projectUid: string | null = null;
@@ -251,6 +254,48 @@ export class SqlDataStore implements DataStore {
 
   async listStorages(options?: CallOptions): Promise<StorageRecord[]> {
     return this.driver.read((s) => listStorageRecords(s, this.dialect), options);
+  }
+
+  async listUpdaters(storageUid: string, options?: CallOptions): Promise<UpdaterRecord[]> {
+    return this.driver.read(async (s) => {
+      await requireStorageRecord(s, this.dialect, storageUid);
+      return listUpdaterRecords(s, this.dialect, storageUid);
+    }, options);
+  }
+
+  async deleteStorage(storageUid: string, options?: CallOptions): Promise<void> {
+    await this.driver.write(async (s) => {
+      const storage = await requireStorageRecord(s, this.dialect, storageUid);
+      const updaters = await listUpdaterRecords(s, this.dialect, storageUid);
+      const writers = updaters.map((u) => u.uid);
+      // Each statement binds only its own parameters.
+      const statement = (build: (p: SqlParams) => string) => {
+        const p = new SqlParams();
+        return { sql: build(p), params: p };
+      };
+      const byWriter = (p: SqlParams, column: string) =>
+        this.dialect.inList(column, p.textList(writers));
+      const statements = [
+        statement((p) => `DELETE FROM tdag_runs WHERE ${byWriter(p, "updater_uid")}`),
+        statement((p) => `DELETE FROM tdag_edges WHERE ${byWriter(p, "updater_uid")}`),
+        statement(
+          (
+            p,
+          ) => `DELETE FROM tdag_edges WHERE (target_kind = 'updater' AND ${byWriter(p, "target_uid")})
+            OR (target_kind = 'storage' AND target_uid = ${p.text(storageUid)})`,
+        ),
+        ...["tdag_updaters", "tdag_progress", "tdag_column_metadata", "tdag_search_index"].map(
+          (table) =>
+            statement((p) => `DELETE FROM ${table} WHERE storage_uid = ${p.text(storageUid)}`),
+        ),
+        statement((p) => `DELETE FROM tdag_storages WHERE uid = ${p.text(storageUid)}`),
+      ];
+      await s.transaction(async () => {
+        for (const { sql, params } of statements) await s.run(sql, params);
+        await s.run(`DROP TABLE IF EXISTS ${this.q(storage.storageHash)}`);
+      });
+      this.cacheTable(storageUid, undefined);
+    }, options);
   }
 
   // ---------------------------------------------------------------- runs
@@ -833,6 +878,114 @@ export class SqlDataStore implements DataStore {
 
   async close(): Promise<void> {
     await this.driver.close();
+  }
+
+  // ---------------------------------------------------------------- durable bookkeeping
+
+  async readState<T = unknown>(
+    kind: string,
+    key: string,
+    options?: CallOptions,
+  ): Promise<T | null> {
+    return this.driver.read(async (s) => {
+      const p = new SqlParams();
+      const rows = await s.rows(
+        `SELECT value FROM tdag_state WHERE kind = ${p.text(kind)} AND key = ${p.text(key)}`,
+        p,
+      );
+      return rows[0] ? (JSON.parse(rows[0]["value"] as string) as T) : null;
+    }, options);
+  }
+
+  async writeState(
+    kind: string,
+    key: string,
+    value: unknown,
+    options?: CallOptions,
+  ): Promise<void> {
+    await this.driver.write(async (s) => {
+      const p = new SqlParams();
+      await s.run(
+        `INSERT INTO tdag_state (kind, key, value) VALUES (${p.text(kind)}, ${p.text(key)}, ${p.text(toJsonText(value))})
+          ON CONFLICT (kind, key) DO UPDATE SET value = excluded.value`,
+        p,
+      );
+    }, options);
+  }
+
+  async deleteState(kind: string, key: string, options?: CallOptions): Promise<void> {
+    await this.driver.write(async (s) => {
+      const p = new SqlParams();
+      await s.run(
+        `DELETE FROM tdag_state WHERE kind = ${p.text(kind)} AND key = ${p.text(key)}`,
+        p,
+      );
+    }, options);
+  }
+
+  async listState<T = unknown>(
+    kind: string,
+    options?: CallOptions,
+  ): Promise<{ readonly key: string; readonly value: T }[]> {
+    return this.driver.read(async (s) => {
+      const p = new SqlParams();
+      const rows = await s.rows(
+        `SELECT key, value FROM tdag_state WHERE kind = ${p.text(kind)} ORDER BY seq`,
+        p,
+      );
+      return rows.map((r) => ({
+        key: r["key"] as string,
+        value: JSON.parse(r["value"] as string) as T,
+      }));
+    }, options);
+  }
+
+  async putBlob(
+    kind: string,
+    key: string,
+    blobKey: string,
+    payload: string,
+    options?: CallOptions,
+  ): Promise<boolean> {
+    return this.driver.write(async (s) => {
+      const p = new SqlParams();
+      const added = await s.run(
+        `INSERT INTO tdag_state_blobs (kind, key, blob_key, payload)
+          VALUES (${p.text(kind)}, ${p.text(key)}, ${p.text(blobKey)}, ${p.text(payload)})
+          ON CONFLICT (kind, key, blob_key) DO NOTHING`,
+        p,
+      );
+      return added > 0;
+    }, options);
+  }
+
+  async listBlobs(
+    kind: string,
+    key: string,
+    options?: CallOptions,
+  ): Promise<{ readonly blobKey: string; readonly payload: string }[]> {
+    return this.driver.read(async (s) => {
+      const p = new SqlParams();
+      const rows = await s.rows(
+        `SELECT blob_key, payload FROM tdag_state_blobs
+          WHERE kind = ${p.text(kind)} AND key = ${p.text(key)} ORDER BY seq`,
+        p,
+      );
+      return rows.map((r) => ({
+        blobKey: r["blob_key"] as string,
+        payload: r["payload"] as string,
+      }));
+    }, options);
+  }
+
+  async deleteBlobs(kind: string, key: string, options?: CallOptions): Promise<void> {
+    await this.driver.write(async (s) => {
+      const p = new SqlParams();
+      await s.run(
+        `DELETE FROM tdag_state_blobs WHERE kind = ${p.text(kind)} AND key = ${p.text(key)}`,
+        p,
+      );
+    }, options);
   }
 
   // ---------------------------------------------------------------- internals
