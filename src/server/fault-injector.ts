@@ -31,6 +31,24 @@ export interface RequestLogEntry {
   readonly status: number;
   /** The fault applied to it, if any. */
   readonly fault: FaultAction | null;
+  /** With `capture` on: the query parameters (every value of a repeated key, in order). */
+  readonly query?: Readonly<Record<string, readonly string[]>>;
+  /** With `capture` on: the request body, parsed when JSON (else the text; undefined when empty). */
+  readonly body?: unknown;
+  /** With `capture` on: the answer's body, parsed when JSON (undefined when empty). */
+  readonly response?: unknown;
+}
+
+/** How many requests the log keeps (oldest dropped first), so a long-running server stays bounded. */
+export const REQUEST_LOG_LIMIT = 10_000;
+
+function parsedText(text: string): unknown {
+  if (text === "") return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }
 
 interface ActiveRule {
@@ -55,6 +73,11 @@ export type ChunkRowCounter = (c: Context) => Promise<number | null>;
 export class FaultInjector {
   private readonly rules: ActiveRule[] = [];
   private readonly log: RequestLogEntry[] = [];
+  /**
+   * Record each request's query and body and each answer's body in the log (tests that compare
+   * what a client sent, or check answers against the platform's schemas). Off by default.
+   */
+  capture = false;
 
   /** Adds a rule; rules are tried in the order they were added and the first match applies. */
   add(rule: FaultRule): this {
@@ -90,29 +113,44 @@ export class FaultInjector {
       const path = c.req.path;
       const active = await this.match(c, method, path, countRows);
       const action = active?.rule.action ?? null;
-      const record = (status: number) => this.log.push({ method, path, status, fault: action });
+      const request = this.capture
+        ? { query: c.req.queries(), body: parsedText(await c.req.text()) }
+        : {};
+      const record = async (status: number, answered: boolean) => {
+        const response =
+          this.capture && answered ? parsedText(await c.res.clone().text()) : undefined;
+        this.log.push({
+          method,
+          path,
+          status,
+          fault: action,
+          ...request,
+          ...(response === undefined ? {} : { response }),
+        });
+        if (this.log.length > REQUEST_LOG_LIMIT) this.log.shift();
+      };
       if (action === null) {
         await next();
-        record(c.res.status);
+        await record(c.res.status, true);
         return;
       }
       if ("delayMs" in action) {
         await sleep(action.delayMs);
         await next();
-        record(c.res.status);
+        await record(c.res.status, true);
         return;
       }
       if ("drop" in action) {
         if (action.drop === "after") await next();
-        record(0);
+        await record(0, false);
         destroySocket(c);
         return c.body(null, 500);
       }
       if ("tooLargeOverRows" in action) {
-        record(413);
+        await record(413, false);
         return c.json({ detail: "Request entity too large." }, 413);
       }
-      record(action.status);
+      await record(action.status, false);
       if (action.retryAfter !== undefined) c.header("Retry-After", String(action.retryAfter));
       return c.json(
         { detail: action.detail ?? `injected fault (${action.status})` },

@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { frameDTypeToToken } from "../frame/dtype-tokens.js";
 import type { FrameRecord } from "../frame/frame.js";
 import type {
@@ -10,7 +9,8 @@ import type {
   UpdaterRecord,
 } from "../store/data-store.js";
 import { HttpError } from "./http-error.js";
-import { type JsonObject, timeBounds } from "./wire-codec.js";
+import { type SchedulerState, ServerState } from "./server-state.js";
+import { isObject, type JsonObject, timeBounds } from "./wire-codec.js";
 
 /** The default project uid of the local server. */
 export const DEFAULT_PROJECT_UID = "00000000-0000-4000-8000-000000000001";
@@ -25,49 +25,6 @@ export const PHYSICAL_DATA_SOURCE_UID = "00000000-0000-4000-8000-0000000000d6";
  */
 export const DATA_SOURCE_CLASS_TYPE = "timescale_db";
 
-/** Rows staged by `insert_data_into_table` for one updater's open run, keyed by the full index. */
-export interface Stage {
-  readonly runUid: string | null;
-  readonly storageUid: string;
-  readonly rows: Map<string, FrameRecord>;
-}
-
-/** Per-updater state the DataStore interface does not hold (platform bookkeeping). */
-export interface UpdaterState {
-  ogmDependenciesLinked: boolean;
-  activeRunUid: string | null;
-  activeUpdateStatus: string | null;
-  activeSchedulerUid: string | null;
-  updatePriority: number | null;
-}
-
-/** Storage fields the DataStore does not keep (source code, flags): kept in memory. */
-export interface StorageExtras {
-  time_serie_source_code_git_hash?: string | null;
-  time_serie_source_code?: string | null;
-  build_configuration_json_schema?: unknown;
-  protect_from_deletion?: boolean;
-  open_for_everyone?: boolean;
-  stc_open_for_everyone?: boolean;
-  foreign_keys?: unknown[] | null;
-}
-
-export interface SchedulerState {
-  uid: string;
-  name: string;
-  is_running: boolean;
-  running_process_pid: number | null;
-  running_in_debug_mode: boolean;
-  updates_halted: boolean;
-  host: string | null;
-  api_address: string | null;
-  api_port: number | null;
-  last_heart_beat: string | null;
-  pre_loads_in_tree: string[];
-  in_active_tree: string[];
-  schedules_to: string[];
-}
-
 /**
  * What the routes share: the store, the in-memory platform bookkeeping (open runs and their
  * staged rows, schedulers, updater flags), and the builders of the wire objects of protocol
@@ -77,34 +34,28 @@ export class PlatformContext {
   readonly store: DataStore;
   readonly projectUid: string;
   readonly pageSize: number;
-  readonly updaters = new Map<string, UpdaterRecord>();
-  readonly updaterState = new Map<string, UpdaterState>();
-  readonly storageExtras = new Map<string, StorageExtras>();
-  readonly stages = new Map<string, Stage>();
-  readonly schedulers = new Map<string, SchedulerState>();
-  /** Read snapshots for paging (`next_offset`), invalidated by writes to their storage. */
+  /** Updater states, storage extras, schedulers and staged chunks (durable when the store is). */
+  readonly state: ServerState;
+  /**
+   * Read snapshots for paging (`next_offset`), invalidated by writes to their storage. Kept in
+   * memory: after a restart a page past the first is read again from the table.
+   */
   readonly readCache = new Map<string, { storageUid: string; rows: FrameRecord[] }>();
 
   constructor(store: DataStore, projectUid: string, pageSize: number) {
     this.store = store;
     this.projectUid = projectUid;
     this.pageSize = pageSize;
+    this.state = ServerState.for(store);
   }
 
   // ------------------------------------------------------------------ lookups
 
-  rememberUpdater(updater: UpdaterRecord): UpdaterRecord {
-    this.updaters.set(updater.uid, updater);
-    return updater;
-  }
-
-  /** An updater by uid, from the store (remembered, so listings know it). */
+  /** An updater by uid, from the store. */
   async requireUpdater(uid: string): Promise<UpdaterRecord> {
-    const known = this.updaters.get(uid);
-    if (known) return known;
     const updater = uid.trim() === "" ? null : await this.store.findUpdater({ uid });
     if (!updater) throw HttpError.notFound(`No DataNodeUpdate matches uid '${uid}'.`);
-    return this.rememberUpdater(updater);
+    return updater;
   }
 
   async requireStorage(uid: string): Promise<StorageRecord> {
@@ -113,28 +64,12 @@ export class PlatformContext {
     return storage;
   }
 
-  state(updaterUid: string): UpdaterState {
-    let s = this.updaterState.get(updaterUid);
-    if (!s) {
-      s = {
-        ogmDependenciesLinked: false,
-        activeRunUid: null,
-        activeUpdateStatus: null,
-        activeSchedulerUid: null,
-        updatePriority: null,
-      };
-      this.updaterState.set(updaterUid, s);
-    }
-    return s;
-  }
-
-  extras(storageUid: string): StorageExtras {
-    let e = this.storageExtras.get(storageUid);
-    if (!e) {
-      e = {};
-      this.storageExtras.set(storageUid, e);
-    }
-    return e;
+  /** Every updater the store knows (the updaters of every storage). */
+  async allUpdaters(): Promise<UpdaterRecord[]> {
+    if (!this.store.capabilities.listUpdaters) return [];
+    const storages = await this.store.listStorages();
+    const lists = await Promise.all(storages.map((s) => this.store.listUpdaters(s.uid)));
+    return lists.flat();
   }
 
   invalidateReads(storageUid: string): void {
@@ -185,19 +120,22 @@ export class PlatformContext {
   ): Promise<JsonObject | null> {
     const schema = storage.schema;
     if (!schema) return null;
-    const stats = statistics ?? (await this.store.getTableStatistics(storage.uid));
-    const columns = await this.store.getColumnMetadata(storage.uid);
-    const extras = this.extras(storage.uid);
+    const [stats, columns, extras] = await Promise.all([
+      statistics ?? this.store.getTableStatistics(storage.uid),
+      this.store.getColumnMetadata(storage.uid),
+      this.state.extras(storage.uid),
+    ]);
+    const declared = extras.column_dtype_tokens ?? {};
     const dtypes: Record<string, string> = {};
     for (const [name, dtype] of Object.entries(schema.columnDtypes)) {
-      dtypes[name] = frameDTypeToToken(dtype);
+      dtypes[name] = declared[name] ?? frameDTypeToToken(dtype);
     }
     return {
       related_table_uid: storage.uid,
       time_index_name: schema.timeIndexName,
       index_names: [...schema.indexNames],
       column_dtypes_map: dtypes,
-      foreign_keys: extras.foreign_keys ?? null,
+      foreign_keys: extras.foreign_keys ?? [],
       ...timeBounds(stats),
       storage_layout: {
         time_index: schema.timeIndexName,
@@ -216,8 +154,12 @@ export class PlatformContext {
     };
   }
 
+  /** A storage as the platform's `DataNodeStorage`. */
   async storage(storage: StorageRecord): Promise<JsonObject> {
-    const extras = this.extras(storage.uid);
+    const [extras, stc] = await Promise.all([
+      this.state.extras(storage.uid),
+      this.sourceTableConfiguration(storage),
+    ]);
     return {
       uid: storage.uid,
       storage_hash: storage.storageHash,
@@ -237,24 +179,28 @@ export class PlatformContext {
       time_serie_source_code: extras.time_serie_source_code ?? null,
       data_source: this.dataSource(),
       source_class_name: storage.sourceClassName,
-      sourcetableconfiguration: await this.sourceTableConfiguration(storage),
-      table_index_names: storage.schema ? [...storage.schema.indexNames] : null,
+      sourcetableconfiguration: stc,
+      // An object (or null) on the platform; tdag keeps no separate table-index plan.
+      table_index_names: null,
       compression_policy_config: null,
       retention_policy_config: null,
       data_frequency_id: storage.dataFrequencyId,
     };
   }
 
+  /** The platform's `DataNodeUpdateDetails` of an updater. */
   async updateDetails(updater: UpdaterRecord): Promise<JsonObject> {
-    const state = this.state(updater.uid);
-    const runs = this.store.capabilities.listRuns
-      ? await this.store.listRuns(updater.uid, { limit: 5 })
-      : [];
+    const [state, runs] = await Promise.all([
+      this.state.updater(updater.uid),
+      this.store.capabilities.listRuns
+        ? this.store.listRuns(updater.uid, { limit: 5 })
+        : Promise.resolve([]),
+    ]);
     const last = runs.find((r) => r.endedAt !== null) ?? null;
     return {
       active_update: state.activeRunUid !== null,
-      update_pid: null,
-      error_on_last_update: last?.error ?? false,
+      update_pid: state.updatePid,
+      error_on_last_update: last?.error ?? state.errorOnLastUpdate,
       last_update: last?.endedAt?.toISOString() ?? null,
       next_update: null,
       update_statistics: null,
@@ -267,46 +213,79 @@ export class PlatformContext {
     };
   }
 
+  /**
+   * An updater as the platform's `DataNodeUpdate`; `data_node_storage` is the storage uid, or the
+   * full `DataNodeStorage` with `includeRelationsDetail` (what PATCH answers need: the client
+   * merges them into an instance holding the object).
+   */
   async updater(updater: UpdaterRecord, includeRelationsDetail = false): Promise<JsonObject> {
-    let storage: unknown = updater.storageUid;
-    if (includeRelationsDetail) {
-      const record = await this.store.findStorage({ uid: updater.storageUid });
-      storage = record ? await this.storage(record) : updater.storageUid;
-    }
+    const [state, details, storage] = await Promise.all([
+      this.state.updater(updater.uid),
+      this.updateDetails(updater),
+      includeRelationsDetail
+        ? this.store
+            .findStorage({ uid: updater.storageUid })
+            .then(
+              async (record): Promise<JsonObject | string> =>
+                record ? this.storage(record) : updater.storageUid,
+            )
+        : Promise.resolve<JsonObject | string>(updater.storageUid),
+    ]);
     return {
       uid: updater.uid,
       update_hash: updater.updateHash,
-      build_configuration: updater.buildConfiguration,
-      ogm_dependencies_linked: this.state(updater.uid).ogmDependenciesLinked,
+      build_configuration: buildConfigurationObject(updater.buildConfiguration),
+      ogm_dependencies_linked: state.ogmDependenciesLinked,
       data_node_storage: storage,
-      tags: [],
+      tags: [...state.tags],
       labels: [],
       description: null,
-      update_details: await this.updateDetails(updater),
+      update_details: details,
       run_configuration: { update_schedule: "*/1 * * * *", local_time_serie_update_details: null },
       open_for_everyone: false,
     };
   }
 
-  newScheduler(name: string, debug: boolean, updateNodeUids: string[]): SchedulerState {
-    const scheduler: SchedulerState = {
-      uid: randomUUID(),
-      name,
-      is_running: false,
-      running_process_pid: null,
-      running_in_debug_mode: debug,
-      updates_halted: false,
-      host: null,
-      api_address: null,
-      api_port: null,
-      last_heart_beat: null,
-      pre_loads_in_tree: [],
-      in_active_tree: [],
-      schedules_to: updateNodeUids,
+  /** An updater as a scheduler tree item (`TableUpdateNode`); `null` when it is gone. */
+  async tableUpdateNode(uid: string): Promise<JsonObject | null> {
+    const updater = await this.store.findUpdater({ uid });
+    if (!updater) return null;
+    const state = await this.state.updater(uid);
+    return {
+      uid: updater.uid,
+      update_hash: updater.updateHash,
+      build_configuration: buildConfigurationObject(updater.buildConfiguration),
+      ogm_dependencies_linked: state.ogmDependenciesLinked,
     };
-    this.schedulers.set(scheduler.uid, scheduler);
-    return scheduler;
   }
+
+  /** A scheduler as the platform's `Scheduler`: its trees expanded into `TableUpdateNode`s. */
+  async scheduler(scheduler: SchedulerState): Promise<JsonObject> {
+    const tree = async (uids: readonly string[]) =>
+      (await Promise.all(uids.map((uid) => this.tableUpdateNode(uid)))).filter(
+        (node): node is JsonObject => node !== null,
+      );
+    return {
+      uid: scheduler.uid,
+      name: scheduler.name,
+      is_running: scheduler.is_running,
+      running_process_pid: scheduler.running_process_pid,
+      running_in_debug_mode: scheduler.running_in_debug_mode,
+      updates_halted: scheduler.updates_halted,
+      host: scheduler.host,
+      api_address: scheduler.api_address,
+      api_port: scheduler.api_port,
+      last_heart_beat: scheduler.last_heart_beat,
+      pre_loads_in_tree: await tree(scheduler.pre_loads_in_tree),
+      in_active_tree: await tree(scheduler.in_active_tree),
+      schedules_to: await tree(scheduler.schedules_to),
+    };
+  }
+}
+
+/** `build_configuration` is an object on the platform; anything else is wrapped. */
+function buildConfigurationObject(value: unknown): JsonObject {
+  return isObject(value) ? value : { value: value ?? null };
 }
 
 /** A column metadata record in the wire spelling. */

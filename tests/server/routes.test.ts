@@ -324,9 +324,32 @@ describe("DataNodeUpdate and scheduler routes (protocol 2.4, 2.5)", () => {
     const created = await f.call("POST", `${SCH}/build_and_assign_to_update_nodes/`, body);
     expect(created.status).toBe(201);
     expect(keys(created.body)).toEqual(SCHEDULER_KEYS);
-    expect(created.body).toMatchObject({ running_in_debug_mode: true, schedules_to: [updaterUid] });
+    // Tree items are TableUpdateNode objects, never uid strings (the client validates them).
+    expect(created.body).toMatchObject({
+      running_in_debug_mode: true,
+      schedules_to: [{ uid: updaterUid, update_hash: UPDATE_HASH, ogm_dependencies_linked: false }],
+    });
+    expect(created.body.schedules_to[0].build_configuration).toBeTypeOf("object");
     const again = await f.call("POST", `${SCH}/build_and_assign_to_update_nodes/`, body);
     expect(again).toMatchObject({ status: 200, body: { uid: created.body.uid } });
+    expect(again.body.schedules_to).toHaveLength(1);
+    const found = await f.call("GET", `${SCH}/for-update-node/?update_node_uid=${updaterUid}`);
+    expect(found).toMatchObject({ status: 200, body: { uid: created.body.uid } });
+    const none = await f.call("GET", `${SCH}/for-update-node/?update_node_uid=nobody`);
+    expect(none.status).toBe(404);
+    expect(none.body.detail).toContain("nobody");
+    // Assigning to another scheduler moves the node there.
+    const other = await f.call("POST", `${SCH}/build_and_assign_to_update_nodes/`, {
+      ...body,
+      scheduler_name: "other",
+      update_node_uids: [],
+    });
+    const moved = await f.call("PATCH", `${SCH}/${other.body.uid}/assign/`, {
+      update_node_uids: [updaterUid],
+    });
+    expect(moved.body.schedules_to.map((n: { uid: string }) => n.uid)).toEqual([updaterUid]);
+    const left = await f.call("GET", `${SCH}/${created.body.uid}/`);
+    expect(left.body.schedules_to).toEqual([]);
     const beat = await f.call("PATCH", `${SCH}/${created.body.uid}/`, {
       is_running: true,
       running_process_pid: 42,
@@ -337,9 +360,10 @@ describe("DataNodeUpdate and scheduler routes (protocol 2.4, 2.5)", () => {
     expect(beat.body).toMatchObject({ is_running: true, running_process_pid: 42 });
     expect(beat.body.last_heart_beat).toBe("2026-05-01T00:00:00.500Z");
     const tree = await f.call("PATCH", `${SCH}/${created.body.uid}/in-active-tree/`, {
-      update_node_uids: [updaterUid],
+      update_node_uids: [updaterUid, updaterUid],
     });
     expect(tree.status).toBe(200);
+    expect(tree.body.in_active_tree.map((n: { uid: string }) => n.uid)).toEqual([updaterUid]);
     expect((await f.call("PATCH", `${SCH}/nope/`, { is_running: true })).status).toBe(404);
   });
 
@@ -358,6 +382,16 @@ describe("DataNodeUpdate and scheduler routes (protocol 2.4, 2.5)", () => {
     const api = await f.call("POST", `${DT}/get_or_create/`, {
       storage_hash: "api_0123456789abcdef0123456789abcdef",
     });
+    const apiWriter = await f.call("POST", `${LTS}/get_or_create/`, {
+      update_hash: "api_writer",
+      build_configuration: {},
+      remote_table__hash_id: api.body.storage_hash,
+      current_project_uid: f.server.projectUid,
+    });
+    // A table nothing writes cannot be sent back as an update node: it is left out.
+    const orphan = await f.call("POST", `${DT}/get_or_create/`, {
+      storage_hash: "orphan_0123456789abcdef0123456789abcdef",
+    });
     const edge = await f.call("PATCH", `${LTS}/${updaterUid}/depends_on_connect/`, {
       target_update_node_uid: upUpdater.body.uid,
     });
@@ -371,15 +405,21 @@ describe("DataNodeUpdate and scheduler routes (protocol 2.4, 2.5)", () => {
       target_table_uid: api.body.uid,
     });
     expect(apiEdge.status).toBe(204);
+    await f.call("PATCH", `${LTS}/${updaterUid}/depends_on_connect_to_api_table/`, {
+      target_table_uid: orphan.body.uid,
+    });
     expect(await f.store.listDependencies(updaterUid)).toEqual([
       { kind: "updater", uid: upUpdater.body.uid },
       { kind: "storage", uid: api.body.uid },
+      { kind: "storage", uid: orphan.body.uid },
     ]);
 
     const linked = await f.call("PATCH", `${LTS}/${updaterUid}/`, {
       ogm_dependencies_linked: true,
     });
     expect(linked).toMatchObject({ status: 200, body: { ogm_dependencies_linked: true } });
+    // The client merges this answer into an instance holding the storage object (M3).
+    expect(linked.body.data_node_storage).toMatchObject({ storage_hash: STORAGE_HASH });
 
     const priorities = await f.call(
       "GET",
@@ -403,9 +443,21 @@ describe("DataNodeUpdate and scheduler routes (protocol 2.4, 2.5)", () => {
       expect.objectContaining({
         node_type: "api_table",
         target_table_uid: api.body.uid,
+        update_node_uid: apiWriter.body.uid,
+        update_hash: "api_writer",
+        remote_table_hash_id: api.body.storage_hash,
         is_direct: true,
       }),
     ]);
+    const withUnwritten = await f.call(
+      "GET",
+      `${LTS}/${updaterUid}/get_all_dependencies_update_priority/?include_unwritten_tables=true`,
+    );
+    expect(withUnwritten.body[3]).toMatchObject({
+      node_type: "api_table",
+      target_table_uid: orphan.body.uid,
+      update_node_uid: null,
+    });
 
     const meta = await f.call("POST", `${LTS}/get_metadatas_and_set_updates/`, {
       update_nodes: [

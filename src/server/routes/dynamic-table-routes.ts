@@ -1,7 +1,11 @@
 import type { Context, Hono } from "hono";
 import { ConfigError } from "../../errors.js";
 import { SearchRequest } from "../../filters/search-request.js";
-import { normalizeDtypeToken, tokenToFrameDType } from "../../frame/dtype-tokens.js";
+import {
+  frameDTypeToToken,
+  normalizeDtypeToken,
+  tokenToFrameDType,
+} from "../../frame/dtype-tokens.js";
 import type { DType } from "../../frame/dtypes.js";
 import type { FrameRecord } from "../../frame/frame.js";
 import type {
@@ -83,11 +87,12 @@ export function registerDynamicTableRoutes(app: Hono, ctx: PlatformContext): voi
         optionalString(body, "source_class_name") ?? storageHash.replace(/_[0-9a-f]{32}$/, ""),
       openToPublic: openToPublic === true,
     });
-    const extras = ctx.extras(storage.uid);
-    extras.time_serie_source_code_git_hash =
-      optionalString(body, "time_serie_source_code_git_hash") ?? null;
-    extras.time_serie_source_code = optionalString(body, "time_serie_source_code") ?? null;
-    extras.build_configuration_json_schema = body["build_configuration_json_schema"] ?? null;
+    await ctx.state.editExtras(storage.uid, (extras) => {
+      extras.time_serie_source_code_git_hash =
+        optionalString(body, "time_serie_source_code_git_hash") ?? null;
+      extras.time_serie_source_code = optionalString(body, "time_serie_source_code") ?? null;
+      extras.build_configuration_json_schema = body["build_configuration_json_schema"] ?? null;
+    });
     return c.json(await ctx.storage(storage), 201);
   });
 
@@ -170,18 +175,23 @@ export function registerDynamicTableRoutes(app: Hono, ctx: PlatformContext): voi
       metadata.dataFrequencyId = (optionalString(body, "data_frequency_id") ??
         null) as DataFrequencyValue | null;
     }
+    const flags: Partial<Record<"protect_from_deletion" | "open_for_everyone", boolean>> = {};
+    for (const flag of ["protect_from_deletion", "open_for_everyone"] as const) {
+      if (!(flag in body)) continue;
+      if (typeof body[flag] !== "boolean") throw fieldError(flag, "Must be a valid boolean.");
+      flags[flag] = body[flag] as boolean;
+    }
     if (Object.keys(metadata).length > 0) storage = await ctx.store.setTableMetadata(uid, metadata);
-    const extras = ctx.extras(uid);
-    if ("time_serie_source_code_git_hash" in body) {
-      extras.time_serie_source_code_git_hash =
-        optionalString(body, "time_serie_source_code_git_hash") ?? null;
-    }
-    if ("time_serie_source_code" in body) {
-      extras.time_serie_source_code = optionalString(body, "time_serie_source_code") ?? null;
-    }
-    if ("protect_from_deletion" in body)
-      extras.protect_from_deletion = body["protect_from_deletion"] === true;
-    if ("open_for_everyone" in body) extras.open_for_everyone = body["open_for_everyone"] === true;
+    await ctx.state.editExtras(uid, (extras) => {
+      if ("time_serie_source_code_git_hash" in body) {
+        extras.time_serie_source_code_git_hash =
+          optionalString(body, "time_serie_source_code_git_hash") ?? null;
+      }
+      if ("time_serie_source_code" in body) {
+        extras.time_serie_source_code = optionalString(body, "time_serie_source_code") ?? null;
+      }
+      Object.assign(extras, flags);
+    });
     return c.json(await ctx.storage(storage), 200);
   });
 
@@ -189,9 +199,9 @@ export function registerDynamicTableRoutes(app: Hono, ctx: PlatformContext): voi
     const uid = c.req.param("uid");
     const body = await readObject(c);
     const before = await ctx.requireStorage(uid);
-    const schema = parseSchema(body);
+    const { schema, declaredTokens } = parseSchema(body);
     const foreignKeys = parseForeignKeys(body["foreign_keys"]);
-    const extras = ctx.extras(uid);
+    const extras = await ctx.state.extras(uid);
     if (
       foreignKeys !== undefined &&
       extras.foreign_keys &&
@@ -203,8 +213,12 @@ export function registerDynamicTableRoutes(app: Hono, ctx: PlatformContext): voi
       );
     }
     await ctx.store.ensureTableSchema(uid, schema);
-    if (foreignKeys !== undefined) extras.foreign_keys = foreignKeys;
-    if (body["open_for_everyone"] === true) extras.stc_open_for_everyone = true;
+    await ctx.state.editExtras(uid, (e) => {
+      if (foreignKeys !== undefined) e.foreign_keys = foreignKeys;
+      if (body["open_for_everyone"] === true) e.stc_open_for_everyone = true;
+      // The first declaration names the table's tokens (`float32` stays `float32`).
+      if (before.schema === null) e.column_dtype_tokens = declaredTokens;
+    });
     const after = await ctx.requireStorage(uid);
     const created = before.schema === null;
     return c.json(
@@ -253,10 +267,73 @@ export function registerDynamicTableRoutes(app: Hono, ctx: PlatformContext): voi
     });
   });
 
+  app.patch(`${DT}/:uid/build_or_update_update_details/`, async (c) => {
+    const uid = c.req.param("uid");
+    const body = await readObject(c);
+    await ctx.requireStorage(uid);
+    optionalString(body, "source_class_name");
+    // The platform rebuilds its update-details cache here; tdag computes them on every read.
+    return c.json({ detail: "accepted" }, 202);
+  });
+
+  app.delete(`${DT}/:uid/`, async (c) => {
+    const uid = c.req.param("uid");
+    const storage = await ctx.requireStorage(uid);
+    const override = boolParam(c, "override_protection") ?? false;
+    const downstream = boolParam(c, "full_delete_downstream_tables") ?? false;
+    if ((await ctx.state.extras(uid)).protect_from_deletion === true && !override) {
+      throw HttpError.detail(
+        409,
+        `DataNodeStorage '${uid}' is protected from deletion (send override_protection=True).`,
+      );
+    }
+    const deleted = [storage.uid];
+    if (downstream) deleted.push(...(await downstreamStorages(ctx, storage.uid)));
+    for (const target of deleted.reverse()) {
+      for (const updater of await ctx.store.listUpdaters(target).catch(() => [])) {
+        await ctx.state.forgetUpdater(updater.uid);
+      }
+      await ctx.store.deleteStorage(target);
+      await ctx.state.forgetStorage(target);
+      ctx.invalidateReads(target);
+    }
+    return c.json({ ok: true, deleted_storage_uids: deleted.reverse() }, 200);
+  });
+
   app.post(`${DT}/:uid/refresh-table-search-index/`, async (c) => {
     await ctx.store.refreshTableSearchIndex(c.req.param("uid"));
     return c.json({ ok: true });
   });
+}
+
+/**
+ * The storages written by updaters that depend, directly or not, on `storageUid` (through an
+ * updater of it or an API-table edge to it), nearest first.
+ */
+async function downstreamStorages(ctx: PlatformContext, storageUid: string): Promise<string[]> {
+  const updaters = await ctx.allUpdaters();
+  const edges = await Promise.all(
+    updaters.map(async (u) => ({ updater: u, deps: await ctx.store.listDependencies(u.uid) })),
+  );
+  const storageOf = new Map(updaters.map((u) => [u.uid, u.storageUid]));
+  const found: string[] = [];
+  const reached = new Set([storageUid]);
+  let frontier = [storageUid];
+  while (frontier.length > 0) {
+    const next: string[] = [];
+    for (const { updater, deps } of edges) {
+      if (reached.has(updater.storageUid)) continue;
+      const hit = deps.some((d) =>
+        frontier.includes(d.kind === "storage" ? d.uid : (storageOf.get(d.uid) ?? "")),
+      );
+      if (!hit) continue;
+      reached.add(updater.storageUid);
+      found.push(updater.storageUid);
+      next.push(updater.storageUid);
+    }
+    frontier = next;
+  }
+  return found;
 }
 
 /** One page of a range read; the first page reads a snapshot that later offsets page through. */
@@ -283,7 +360,14 @@ async function readPage(
   return { results, next_offset: next < entry.rows.length ? next : null };
 }
 
-function parseSchema(body: JsonObject): TableSchema {
+/**
+ * The schema an `initialize-source-table` body declares, and the tokens it declares that the
+ * store's dtypes would spell differently (kept so answers repeat them).
+ */
+function parseSchema(body: JsonObject): {
+  schema: TableSchema;
+  declaredTokens: Record<string, string>;
+} {
   const timeIndexName = requiredString(body, "time_index_name");
   const indexNames = body["index_names"];
   if (
@@ -299,6 +383,7 @@ function parseSchema(body: JsonObject): TableSchema {
   const map = body["column_dtypes_map"];
   if (!isObject(map)) throw fieldError("column_dtypes_map", "Expected an object {column: dtype}.");
   const columnDtypes: Record<string, DType> = {};
+  const declaredTokens: Record<string, string> = {};
   for (const [column, token] of Object.entries(map)) {
     if (typeof token !== "string")
       throw fieldError("column_dtypes_map", `Column '${column}': expected a dtype token.`);
@@ -315,6 +400,7 @@ function parseSchema(body: JsonObject): TableSchema {
       throw fieldError("column_dtypes_map", `Column '${column}': unsupported dtype '${token}'.`);
     }
     columnDtypes[column] = dtype;
+    if (frameDTypeToToken(dtype) !== normalized) declaredTokens[column] = normalized;
   }
   for (const name of indexNames as string[]) {
     if (!(name in columnDtypes)) {
@@ -327,7 +413,10 @@ function parseSchema(body: JsonObject): TableSchema {
       `The time index '${timeIndexName}' must be 'timestamp with time zone'.`,
     );
   }
-  return { timeIndexName, indexNames: indexNames as string[], columnDtypes };
+  return {
+    schema: { timeIndexName, indexNames: indexNames as string[], columnDtypes },
+    declaredTokens,
+  };
 }
 
 function parseForeignKeys(raw: unknown): JsonObject[] | undefined {

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { Hono } from "hono";
 import type { AssetFilter, AssetRegistration } from "../../store/data-store.js";
 import { fieldError, HttpError } from "../http-error.js";
@@ -6,9 +7,9 @@ import {
   columnMetadataToWire,
   DATA_SOURCE_UID,
   type PlatformContext,
-  type SchedulerState,
 } from "../platform-context.js";
-import { isObject, requiredString, statsPayload } from "../wire-codec.js";
+import type { SchedulerState } from "../server-state.js";
+import { isObject, type JsonObject, requiredString, statsPayload } from "../wire-codec.js";
 import { drfPage, listParam, readArray, readObject } from "./route-helpers.js";
 
 const API = "/orm/api";
@@ -73,6 +74,13 @@ export function registerPlatformRoutes(app: Hono, ctx: PlatformContext): void {
     return c.json({ columns_metadata: columns.map(columnMetadataToWire) }, 200);
   });
 
+  app.get(`${STC}/:uid/get_time_scale_extra_table_indices/`, async (c) => {
+    const storage = await ctx.requireStorage(c.req.param("uid"));
+    if (!storage.schema) throw HttpError.notFound("No source table configuration.");
+    // The physical indexes beside the primary key; tdag keys a table by its full index only.
+    return c.json({});
+  });
+
   app.get(`${STC}/:uid/`, async (c) => {
     const stc = await ctx.sourceTableConfiguration(await ctx.requireStorage(c.req.param("uid")));
     if (!stc) throw HttpError.notFound();
@@ -84,7 +92,9 @@ export function registerPlatformRoutes(app: Hono, ctx: PlatformContext): void {
     const body = await readObject(c);
     const storage = await ctx.requireStorage(uid);
     if ("open_for_everyone" in body) {
-      ctx.extras(uid).stc_open_for_everyone = body["open_for_everyone"] === true;
+      await ctx.state.editExtras(uid, (e) => {
+        e.stc_open_for_everyone = body["open_for_everyone"] === true;
+      });
     }
     const stc = await ctx.sourceTableConfiguration(storage);
     if (!stc) throw HttpError.notFound("No source table configuration.");
@@ -96,47 +106,77 @@ export function registerPlatformRoutes(app: Hono, ctx: PlatformContext): void {
   app.post(`${SCH}/build_and_assign_to_update_nodes/`, async (c) => {
     const body = await readObject(c);
     const name = requiredString(body, "scheduler_name");
-    const uids = body["update_node_uids"];
-    if (!Array.isArray(uids) || uids.some((u) => typeof u !== "string")) {
-      throw fieldError("update_node_uids", "Expected a list of uids.");
-    }
+    const uids = uidList(body, "update_node_uids");
     const kwargs = isObject(body["scheduler_kwargs"]) ? body["scheduler_kwargs"] : {};
-    const debug = kwargs["running_in_debug_mode"] === true;
-    const existing = [...ctx.schedulers.values()].find((s) => s.name === name);
-    if (existing) {
-      for (const uid of uids as string[]) {
-        if (!existing.schedules_to.includes(uid)) existing.schedules_to.push(uid);
-      }
-      return c.json(existing, 200);
+    const existing = (await ctx.state.schedulers()).find((s) => s.name === name);
+    const uid = existing?.uid ?? randomUUID();
+    if (body["remove_from_other_schedulers"] === true) await unassignElsewhere(ctx, uid, uids);
+    const assign = (s: SchedulerState) => {
+      s.schedules_to = union(body["delink_all_update_nodes"] === true ? [] : s.schedules_to, uids);
+    };
+    let scheduler = existing ? await ctx.state.editScheduler(uid, assign) : null;
+    if (!scheduler) {
+      scheduler = newScheduler(uid, name, kwargs["running_in_debug_mode"] === true);
+      assign(scheduler);
+      await ctx.state.saveScheduler(scheduler);
     }
-    return c.json(ctx.newScheduler(name, debug, [...(uids as string[])]), 201);
+    return c.json(await ctx.scheduler(scheduler), existing ? 200 : 201);
+  });
+
+  app.get(`${SCH}/for-update-node/`, async (c) => {
+    const uid = c.req.query("update_node_uid");
+    if (uid === undefined || uid === "")
+      throw fieldError("update_node_uid", "This field is required.");
+    const scheduler = (await ctx.state.schedulers()).find((s) => s.schedules_to.includes(uid));
+    if (!scheduler) throw HttpError.notFound(`No Scheduler is assigned DataNodeUpdate '${uid}'.`);
+    return c.json(await ctx.scheduler(scheduler));
+  });
+
+  app.patch(`${SCH}/:uid/assign/`, async (c) => {
+    const uids = uidList(await readObject(c), "update_node_uids");
+    const uid = c.req.param("uid");
+    await requireScheduler(ctx, uid);
+    await unassignElsewhere(ctx, uid, uids);
+    const scheduler = await ctx.state.editScheduler(uid, (s) => {
+      s.schedules_to = union(s.schedules_to, uids);
+    });
+    return c.json(await ctx.scheduler(scheduler ?? (await requireScheduler(ctx, uid))), 200);
   });
 
   app.patch(`${SCH}/:uid/in-active-tree/`, async (c) => {
-    const scheduler = requireScheduler(ctx, c.req.param("uid"));
-    const uids = (await readObject(c))["update_node_uids"];
-    if (!Array.isArray(uids)) throw fieldError("update_node_uids", "Expected a list of uids.");
-    scheduler.in_active_tree = uids.filter((u): u is string => typeof u === "string");
-    return c.json(scheduler, 200);
+    const uids = uidList(await readObject(c), "update_node_uids");
+    const scheduler = await ctx.state.editScheduler(c.req.param("uid"), (s) => {
+      s.in_active_tree = union([], uids);
+    });
+    if (!scheduler) throw notFoundScheduler(c.req.param("uid"));
+    return c.json(await ctx.scheduler(scheduler), 200);
   });
 
   app.patch(`${SCH}/:uid/`, async (c) => {
-    const scheduler = requireScheduler(ctx, c.req.param("uid"));
     const body = await readObject(c);
-    if (typeof body["is_running"] === "boolean") scheduler.is_running = body["is_running"];
-    if (typeof body["running_process_pid"] === "number" || body["running_process_pid"] === null) {
-      scheduler.running_process_pid = body["running_process_pid"] as number | null;
-    }
-    if (typeof body["running_in_debug_mode"] === "boolean") {
-      scheduler.running_in_debug_mode = body["running_in_debug_mode"];
-    }
     const beat = body["last_heart_beat"];
-    if (typeof beat === "number") scheduler.last_heart_beat = new Date(beat * 1000).toISOString();
-    else if (typeof beat === "string") scheduler.last_heart_beat = beat;
-    return c.json(scheduler, 200);
+    const pid = body["running_process_pid"];
+    if (pid !== undefined && pid !== null && !Number.isSafeInteger(pid)) {
+      throw fieldError("running_process_pid", "A valid integer is required.");
+    }
+    const scheduler = await ctx.state.editScheduler(c.req.param("uid"), (s) => {
+      if (typeof body["is_running"] === "boolean") s.is_running = body["is_running"];
+      if (pid !== undefined) s.running_process_pid = pid as number | null;
+      if (typeof body["running_in_debug_mode"] === "boolean") {
+        s.running_in_debug_mode = body["running_in_debug_mode"];
+      }
+      if (typeof body["updates_halted"] === "boolean") s.updates_halted = body["updates_halted"];
+      if (typeof beat === "number" && Number.isFinite(beat)) {
+        s.last_heart_beat = new Date(beat * 1000).toISOString();
+      } else if (typeof beat === "string") s.last_heart_beat = beat;
+    });
+    if (!scheduler) throw notFoundScheduler(c.req.param("uid"));
+    return c.json(await ctx.scheduler(scheduler), 200);
   });
 
-  app.get(`${SCH}/:uid/`, (c) => c.json(requireScheduler(ctx, c.req.param("uid"))));
+  app.get(`${SCH}/:uid/`, async (c) =>
+    c.json(await ctx.scheduler(await requireScheduler(ctx, c.req.param("uid")))),
+  );
 
   // ---------------------------------------------------------------- assets (legacy)
 
@@ -201,8 +241,58 @@ function exactOrAny(
   return any.includes(exact) ? exact : [];
 }
 
-function requireScheduler(ctx: PlatformContext, uid: string): SchedulerState {
-  const scheduler = ctx.schedulers.get(uid);
-  if (!scheduler) throw HttpError.notFound(`No Scheduler matches uid '${uid}'.`);
+async function requireScheduler(ctx: PlatformContext, uid: string): Promise<SchedulerState> {
+  const scheduler = await ctx.state.scheduler(uid);
+  if (!scheduler) throw notFoundScheduler(uid);
   return scheduler;
+}
+
+function notFoundScheduler(uid: string): HttpError {
+  return HttpError.notFound(`No Scheduler matches uid '${uid}'.`);
+}
+
+function newScheduler(uid: string, name: string, debug: boolean): SchedulerState {
+  return {
+    uid,
+    name,
+    is_running: false,
+    running_process_pid: null,
+    running_in_debug_mode: debug,
+    updates_halted: false,
+    host: null,
+    api_address: null,
+    api_port: null,
+    last_heart_beat: null,
+    pre_loads_in_tree: [],
+    in_active_tree: [],
+    schedules_to: [],
+  };
+}
+
+/** A list of uid strings in a body field; anything else is a 400 naming the field. */
+function uidList(body: JsonObject, field: string): string[] {
+  const value = body[field];
+  if (!Array.isArray(value) || value.some((u) => typeof u !== "string")) {
+    throw fieldError(field, "Expected a list of uids.");
+  }
+  return value as string[];
+}
+
+/** `a` followed by the items of `b` it lacks (order kept, no duplicates). */
+function union(a: readonly string[], b: readonly string[]): string[] {
+  return [...new Set([...a, ...b])];
+}
+
+/** Removes `uids` from the `schedules_to` of every scheduler but `keep`. */
+async function unassignElsewhere(
+  ctx: PlatformContext,
+  keep: string,
+  uids: readonly string[],
+): Promise<void> {
+  for (const other of await ctx.state.schedulers()) {
+    if (other.uid === keep || !other.schedules_to.some((u) => uids.includes(u))) continue;
+    await ctx.state.editScheduler(other.uid, (s) => {
+      s.schedules_to = s.schedules_to.filter((u) => !uids.includes(u));
+    });
+  }
 }

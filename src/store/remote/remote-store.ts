@@ -136,6 +136,7 @@ const STORE_CODES: ReadonlySet<string> = new Set(STORE_ERROR_CODES);
 /** What the platform store can do: the REST protocol lists no runs and answers no scores. */
 const REMOTE_CAPABILITIES: StoreCapabilities = Object.freeze({
   listRuns: false,
+  listUpdaters: false,
   columnMetadataBeforeWrite: false,
   searchScores: false,
   localSearchEmbedder: false,
@@ -465,7 +466,8 @@ export class RemoteStore implements DataStore {
     const data = await this.call<unknown>(
       "GET",
       `${LTS}/${uidOf(LTS, updaterUid)}/get_all_dependencies_update_priority/`,
-      { ...this.signal(options) },
+      // tdag serve leaves out tables nothing writes unless asked (the platform ignores it).
+      { query: { include_unwritten_tables: "true" }, ...this.signal(options) },
     );
     const out: DependencyTarget[] = [];
     const seen = new Set<string>();
@@ -913,6 +915,32 @@ export class RemoteStore implements DataStore {
       toStorageRecord,
       options,
     );
+  }
+
+  /**
+   * Not in the protocol (capability `listUpdaters` is false): the platform's DataNodeUpdate
+   * filters name no storage. Rejects with `unsupported_capability`.
+   */
+  async listUpdaters(_storageUid: string, _options?: CallOptions): Promise<UpdaterRecord[]> {
+    throw unsupportedCapability(
+      this,
+      "listUpdaters",
+      "listing a storage's updaters (the platform filters updaters by hash and uid only)",
+    );
+  }
+
+  /**
+   * `DELETE DT/{uid}/` with the flags the Python client sends (`full_delete_selected=True`,
+   * `delete_with_no_table=True`, the others `False`), capitalised as Python's requests writes
+   * them. Unknown uid: `NotFoundError`.
+   */
+  async deleteStorage(storageUid: string, options?: CallOptions): Promise<void> {
+    const flags =
+      "full_delete_selected=True&full_delete_downstream_tables=False&delete_with_no_table=True&override_protection=False";
+    await this.call("DELETE", `${DT}/${uidOf(DT, storageUid)}/?${flags}`, {
+      expectedStatus: [200, 202, 204],
+      ...this.signal(options),
+    });
   }
 
   /** Every item of a listing route (bare list or DRF pages), mapped; errors mapped once. */
