@@ -232,6 +232,49 @@ describe("tdag serve killed between two chunks of a run", () => {
     await kill(s);
   }, 60_000);
 
+  it("a paging read goes on after a restart: the next page is the same as without one", async () => {
+    const db = join(root, "paging.duckdb");
+    let s = await serve(db);
+    const run = await openRunWithOneChunk(s);
+    // 5,200 rows: two pages of the server's 5,000.
+    const many = Array.from({ length: 2600 }, (_, h) => [
+      { ...row(0, "AAPL", h), time_index: new Date(Date.UTC(2026, 0, 1, h)).toISOString() },
+      { ...row(0, "MSFT", h), time_index: new Date(Date.UTC(2026, 0, 1, h)).toISOString() },
+    ]).flat();
+    await s.call("POST", `${LTS}/${run.lts}/insert_data_into_table/`, chunkBody(many, 1, 2));
+    await s.call(
+      "POST",
+      `${LTS}/${run.lts}/set_last_update_index_time_from_update_stats/`,
+      COMMIT_BODY,
+    );
+    await s.call("PATCH", `${LTS}/${run.lts}/set_end_of_execution/`, {
+      historical_update_uid: run.runUid,
+      error_on_update: false,
+    });
+    const read = (offset: number) =>
+      s.call("POST", `${DT}/${run.storageUid}/get_data_between_dates_from_remote/`, {
+        start_date: null,
+        end_date: null,
+        great_or_equal: null,
+        less_or_equal: null,
+        columns: null,
+        offset,
+      });
+    const first = await read(0);
+    expect(first.body.next_offset).toBe(5000);
+    await kill(s);
+
+    s = await serve(db);
+    const second = await read(5000);
+    expect(second.status).toBe(200);
+    expect(second.body.next_offset).toBeNull();
+    const again = await read(0);
+    const all = [...again.body.results, ...(await read(5000)).body.results];
+    expect([...first.body.results, ...second.body.results]).toEqual(all);
+    expect(all).toHaveLength(5202);
+    await kill(s);
+  }, 60_000);
+
   it("a run that fails after the restart leaves the table exactly as it was", async () => {
     const db = join(root, "fail.duckdb");
     let s = await serve(db);
