@@ -201,6 +201,7 @@ export const ARGUMENT_ERROR_CODES = [
   "invalid_datetime",
   "naive_datetime",
   "removed_option",
+  "invalid_json",
 ] as const;
 export type ArgumentErrorCode = (typeof ARGUMENT_ERROR_CODES)[number];
 

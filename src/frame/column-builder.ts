@@ -1,5 +1,6 @@
 import type { FrameIssue, FrameIssueCode } from "../errors.js";
 import type { Column, DType } from "./dtypes.js";
+import { INT64_MAX, INT64_MIN, type Int64, int64FromBigInt } from "./int64.js";
 import { parseInstant } from "./time.js";
 
 /** How many offending rows an issue lists. */
@@ -35,6 +36,9 @@ class IssueCollector {
   private count = 0;
   private firstValue: unknown;
 
+  /** `showNumbers`: the first value is shown as a number (`1.5`, `9007199254740992`, `2n`). */
+  constructor(private readonly showNumbers = false) {}
+
   add(row: number, value: unknown): void {
     if (this.count === 0) this.firstValue = value;
     this.count++;
@@ -44,10 +48,15 @@ class IssueCollector {
   issue(code: FrameIssueCode, column: string, what: string): FrameIssue | undefined {
     if (this.count === 0) return undefined;
     const shown = this.rows.join(", ");
+    const v = this.firstValue;
     const first =
-      typeof this.firstValue === "string"
-        ? JSON.stringify(this.firstValue)
-        : `a ${describe(this.firstValue)}`;
+      typeof v === "string"
+        ? JSON.stringify(v)
+        : this.showNumbers && typeof v === "number"
+          ? String(v)
+          : this.showNumbers && typeof v === "bigint"
+            ? `${v}n`
+            : `a ${describe(v)}`;
     return {
       code,
       column,
@@ -87,19 +96,51 @@ export function buildColumn(
       return { dtype, values: out };
     }
     case "int64": {
-      const out: (number | null)[] = new Array(n);
+      // Numbers for safe integers (the common case: one typeof and one isSafeInteger per cell),
+      // bigints only for the values a number cannot hold exactly (see int64.ts).
+      const out: (Int64 | null)[] = new Array(n);
+      const wrong = new IssueCollector(true);
+      const unsafe = new IssueCollector(true);
+      const outside = new IssueCollector(true);
       for (let i = 0; i < n; i++) {
         const v = values[i];
-        // NaN is tdag's missing-value marker in numeric data (cellValue reads it as null).
-        if (v === null || v === undefined || Number.isNaN(v)) out[i] = null;
-        else if (typeof v === "number" && Number.isSafeInteger(v)) out[i] = v;
-        else if (typeof v === "bigint" && Number.isSafeInteger(Number(v))) out[i] = Number(v);
-        else {
+        if (typeof v === "number") {
+          if (Number.isSafeInteger(v)) out[i] = v;
+          else {
+            out[i] = null;
+            // NaN is tdag's missing-value marker in numeric data (cellValue reads it as null).
+            if (Number.isNaN(v)) continue;
+            (Number.isInteger(v) ? unsafe : wrong).add(i, v);
+          }
+        } else if (v === null || v === undefined) out[i] = null;
+        else if (typeof v === "bigint") {
+          if (v >= INT64_MIN && v <= INT64_MAX) out[i] = int64FromBigInt(v);
+          else {
+            out[i] = null;
+            outside.add(i, v);
+          }
+        } else {
           out[i] = null;
-          bad.add(i, v);
+          wrong.add(i, v);
         }
       }
-      push(issues, bad.issue("wrong_dtype", name, "are not safe integers in an int64 column"));
+      push(issues, wrong.issue("wrong_dtype", name, "are not integers in an int64 column"));
+      push(
+        issues,
+        unsafe.issue(
+          "wrong_dtype",
+          name,
+          "are numbers beyond ±(2^53 - 1), where a JS number is no longer exact: pass these int64 values as bigints (e.g. 9007199254740993n)",
+        ),
+      );
+      push(
+        issues,
+        outside.issue(
+          "wrong_dtype",
+          name,
+          `are outside the int64 range [${INT64_MIN}, ${INT64_MAX}]`,
+        ),
+      );
       return { dtype, values: out };
     }
     case "bool": {

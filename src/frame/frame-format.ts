@@ -1,4 +1,5 @@
 import type { Column, DType } from "./dtypes.js";
+import { stringifyJson } from "./exact-json.js";
 import { microsToIso } from "./time.js";
 
 /**
@@ -48,11 +49,10 @@ function oneLine(text: string): string {
   });
 }
 
+/** A json cell as JSON text; bigints inside are written as plain integers, as the wire does. */
 function jsonText(value: unknown): string {
   try {
-    return JSON.stringify(value, (_key, v: unknown) =>
-      typeof v === "bigint" ? `${v}n` : v,
-    ) as string;
+    return stringifyJson(value);
   } catch {
     return String(value);
   }
@@ -121,7 +121,9 @@ function formatColumn(
       if (v === null) return "null";
       if (dtype === "timestamptz") return microsToIso(v as number);
       if (typeof v === "string") return elide(oneLine(v), width);
-      if (typeof v === "object" || typeof v === "bigint") return elide(oneLine(jsonText(v)), width);
+      // An int64 cell beyond ±(2^53 - 1) is a bigint: shown as the number it is, without `n`.
+      if (typeof v === "bigint") return String(v);
+      if (typeof v === "object") return elide(oneLine(jsonText(v)), width);
       return String(v);
     });
   }

@@ -8,7 +8,9 @@ import {
   takeColumn,
 } from "./column-builder.js";
 import type { Column, ColumnStorage, DType } from "./dtypes.js";
+import { stringifyJson } from "./exact-json.js";
 import { formatFrameHtml, formatFrameText } from "./frame-format.js";
+import { compareNumeric } from "./int64.js";
 import { microsToDate, microsToIso } from "./time.js";
 
 /** The default name of the time index. */
@@ -48,6 +50,10 @@ export type FrameInput =
  * A small columnar table with a UTC time index (microsecond precision), optional identity
  * dimensions (`unique_identifier`, ...) and typed value columns. Frames are immutable:
  * every operation returns a new frame.
+ *
+ * An `int64` cell is a `number` when it is a safe integer and a `bigint` beyond ±(2^53 - 1)
+ * (the full int64 range, exactly); building refuses unsafe numbers, fractions and values
+ * outside int64, naming column and rows.
  *
  * @example
  * ```ts
@@ -292,6 +298,7 @@ export class Frame {
    * @example
    * ```ts
    * const closes = df.column("close") as Float64Array;
+   * const ids = df.column("id") as (number | bigint | null)[]; // an int64 column
    * ```
    */
   column(name: string): Column["values"] {
@@ -328,7 +335,10 @@ export class Frame {
     return col.values as ColumnStorage[D];
   }
 
-  /** One cell as a plain value (instants as epoch microseconds, missing as null). */
+  /**
+   * One cell as a plain value (instants as epoch microseconds, missing as null; an int64 cell is
+   * a number when safe, else a bigint).
+   */
   cell(name: string, row: number): unknown {
     return cellValue(this.getColumn(name), row);
   }
@@ -398,7 +408,7 @@ export class Frame {
   }
 
   /**
-   * The rows as plain objects.
+   * The rows as plain objects (int64 cells as numbers when safe, bigints beyond ±(2^53 - 1)).
    *
    * @example
    * ```ts
@@ -464,10 +474,16 @@ function compareCells(a: unknown, b: unknown): number {
   const bNull = b === null || b === undefined || (typeof b === "number" && Number.isNaN(b));
   if (aNull || bNull) return aNull === bNull ? 0 : aNull ? 1 : -1;
   if (typeof a === "number" && typeof b === "number") return a - b;
+  // int64 cells mix numbers and bigints (see int64.ts): compared exactly, never as text.
+  if (isNumeric(a) && isNumeric(b)) return compareNumeric(a, b);
   if (typeof a === "boolean" && typeof b === "boolean") return Number(a) - Number(b);
-  const sa = typeof a === "string" ? a : JSON.stringify(a);
-  const sb = typeof b === "string" ? b : JSON.stringify(b);
+  const sa = typeof a === "string" ? a : stringifyJson(a);
+  const sb = typeof b === "string" ? b : stringifyJson(b);
   return sa < sb ? -1 : sa > sb ? 1 : 0;
+}
+
+function isNumeric(value: unknown): value is number | bigint {
+  return typeof value === "number" || typeof value === "bigint";
 }
 
 function defaultIndexNames(columns: readonly string[]): string[] {

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
-import { type Context, Hono } from "hono";
+import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { ConfigError, FrameValidationError, NotFoundError, StoreError } from "../errors.js";
 import { FilterError } from "../filters/filter-error.js";
 import { SearchError } from "../search/search-error.js";
@@ -14,7 +14,7 @@ import { bearerAuth, registerAuthRoutes } from "./routes/auth-routes.js";
 import { registerDynamicTableRoutes } from "./routes/dynamic-table-routes.js";
 import { registerLocalTimeSerieRoutes } from "./routes/local-time-serie-routes.js";
 import { registerPlatformRoutes } from "./routes/platform-routes.js";
-import { decodeGzipJson, isObject } from "./wire-codec.js";
+import { decodeGzipJson, isObject, jsonText } from "./wire-codec.js";
 
 /** Options of {@link createPlatformServer}. */
 export interface PlatformServerOptions {
@@ -73,6 +73,7 @@ export function createPlatformServer(options: PlatformServerOptions): PlatformSe
   const auth = { token, jwt };
 
   const app = new Hono();
+  app.use("*", exactJsonResponses);
   app.use("*", faults.middleware(countChunkRows));
   app.use("/orm/api/*", bearerAuth(auth));
   registerAuthRoutes(app, auth);
@@ -83,6 +84,28 @@ export function createPlatformServer(options: PlatformServerOptions): PlatformSe
   app.onError((error, c) => errorResponse(c, error));
   return { app, faults, token, projectUid, jwt, store: options.store };
 }
+
+/**
+ * Makes every route's `c.json` write bigints (int64 cells beyond ±(2^53 - 1) in data pages) as
+ * exact JSON integers: Hono's `c.json` is `JSON.stringify`, which throws on a bigint. The native
+ * call stays the first try, so answers without bigints cost nothing more.
+ */
+const exactJsonResponses: MiddlewareHandler = async (c, next) => {
+  type Respond = (...args: unknown[]) => Response;
+  const native = c.json as unknown as Respond;
+  const body = c.body as unknown as Respond;
+  const exact: Respond = (object, ...rest) => {
+    try {
+      return native(object, ...rest);
+    } catch (error) {
+      if (!(error instanceof TypeError)) throw error;
+      c.header("Content-Type", "application/json");
+      return body(jsonText(object), ...rest);
+    }
+  };
+  c.json = exact as unknown as typeof c.json;
+  await next();
+};
 
 /** Maps an error to the platform's status and body (protocol 1.4). */
 function errorResponse(c: Context, error: unknown): Response {

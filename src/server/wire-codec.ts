@@ -1,10 +1,12 @@
 import { gunzipSync } from "node:zlib";
+import { type Int64Cells, parseJsonWithInt64, stringifyJson } from "../frame/exact-json.js";
 import type { Frame, FrameRecord } from "../frame/frame.js";
 import { microsToIso, parseInstant, parseIsoInstant } from "../frame/time.js";
 import type {
   DimensionQuery,
   DimensionRange,
   ReadQuery,
+  TableSchema,
   TableStatistics,
 } from "../store/data-store.js";
 import { fieldError, HttpError } from "./http-error.js";
@@ -17,18 +19,57 @@ export function isObject(value: unknown): value is JsonObject {
   return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
-/** Decodes `base64(gzip(JSON))` (upload chunks and the progress commit, protocol 2.10 and 2.12). */
-export function decodeGzipJson(data: unknown, field = "data"): unknown {
+/**
+ * Decodes `base64(gzip(JSON))` (upload chunks and the progress commit, protocol 2.10 and 2.12).
+ * `cells` says which integers to keep exact (see `parseJsonWithInt64`): the int64 columns of an
+ * upload's rows ({@link int64Cells}); omitted, the plain `JSON.parse`.
+ *
+ * @example
+ * ```ts
+ * const rows = decodeGzipJson(body["data"], "data", int64Cells(storage.schema));
+ * ```
+ */
+export function decodeGzipJson(data: unknown, field = "data", cells?: Int64Cells): unknown {
   if (typeof data !== "string" || data === "") {
     throw fieldError(field, "Expected base64(gzip(JSON)) text.");
   }
   try {
-    return JSON.parse(gunzipSync(Buffer.from(data, "base64")).toString("utf8"));
+    const text = gunzipSync(Buffer.from(data, "base64")).toString("utf8");
+    return cells === undefined ? JSON.parse(text) : parseJsonWithInt64(text, cells);
   } catch (cause) {
     throw HttpError.badRequest({
       [field]: [`Cannot decode base64(gzip(JSON)): ${(cause as Error).message}`],
     });
   }
+}
+
+/**
+ * Where the exact integers of an upload chunk (a list of rows) are: the table's int64 columns,
+ * or `undefined` when it has none (then the chunk is read by the plain `JSON.parse`).
+ */
+export function int64Cells(schema: TableSchema | null): Int64Cells | undefined {
+  if (!schema) return undefined;
+  const columns = new Set<string>();
+  for (const [name, dtype] of Object.entries(schema.columnDtypes)) {
+    if (dtype === "int64") columns.add(name);
+  }
+  return columns.size === 0 ? undefined : { columns };
+}
+
+/**
+ * Parses a request body: `JSON.parse`, and an exact re-read when an integer in it is beyond
+ * ±(2^53 - 1) (an int64 dimension value of a filter), which then comes as a bigint.
+ */
+export function parseJsonBody(text: string): unknown {
+  return parseJsonWithInt64(text);
+}
+
+/**
+ * The JSON text of a response: `JSON.stringify`, except that bigints (int64 cells beyond
+ * ±(2^53 - 1) in data pages) are written as exact JSON integers.
+ */
+export function jsonText(value: unknown): string {
+  return stringifyJson(value);
 }
 
 /** Epoch microseconds → ISO `Z` text, recursively through progress trees and `{min,max}` leaves. */
@@ -85,7 +126,11 @@ export function statsPayload(stats: TableStatistics): JsonObject {
   };
 }
 
-/** A frame's rows as the wire carries them: instants as ISO `Z` text, missing values as null. */
+/**
+ * A frame's rows as the wire carries them: instants as ISO `Z` text, missing values as null,
+ * int64 cells as numbers or (beyond ±(2^53 - 1)) bigints, which responses write as exact JSON
+ * integers ({@link jsonText}; `tdag serve` answers every route through it).
+ */
 export function frameToRows(frame: Frame): FrameRecord[] {
   return frame.toRecords({ time: "iso" });
 }

@@ -167,6 +167,37 @@ export function checkDimensions(schema: TableSchema, query: DimensionQuery): voi
       `unknown identity dimension(s) ${[...bad].map((d) => `'${d}'`).join(", ")}: the table's dimensions are [${[...dims].join(", ")}]`,
     );
   }
+  checkInt64DimensionValues(schema, query);
+}
+
+/**
+ * An int64 dimension value given as a number beyond ±(2^53 - 1) is refused (`invalid_value`),
+ * in every store alike: the number is already rounded, so it would match a neighbour of the
+ * value meant (or nothing); such values are bigints (docs/frame.md).
+ */
+function checkInt64DimensionValues(schema: TableSchema, query: DimensionQuery): void {
+  const check = (dim: string, value: unknown) => {
+    if (
+      schema.columnDtypes[dim] === "int64" &&
+      typeof value === "number" &&
+      Number.isInteger(value) &&
+      !Number.isSafeInteger(value)
+    ) {
+      throw new StoreError(
+        "invalid_value",
+        `int64 dimension '${dim}': ${value} is a number beyond ±(2^53 - 1), which is not exact; pass the value as a bigint`,
+      );
+    }
+  };
+  for (const [dim, values] of Object.entries(query.dimensionFilters ?? {})) {
+    for (const value of values) check(dim, value);
+  }
+  for (const coordinate of query.indexCoordinates ?? []) {
+    for (const [dim, value] of Object.entries(coordinate)) check(dim, value);
+  }
+  for (const range of query.dimensionRangeMap ?? []) {
+    for (const [dim, value] of Object.entries(range.coordinate)) check(dim, value);
+  }
 }
 
 /** True when a query is certain to match no row (a dimension filter with an empty list). */

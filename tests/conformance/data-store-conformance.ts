@@ -1440,6 +1440,74 @@ export function describeDataStoreConformance(
         const coords = await store().readFrame(s.uid, { indexCoordinates: [{ bucket: 1 }] });
         expect(Array.from(coords.column("v") as Float64Array)).toEqual([1]);
       });
+
+      test("int64 values of the full range and nulls round trip", async () => {
+        const s = await register(store());
+        const MIN = -(2n ** 63n);
+        const MAX = 2n ** 63n - 1n;
+        const ABOVE_SAFE = 2n ** 53n + 1n;
+        const SAFE = 2 ** 53 - 1;
+        // Safe integers stay numbers, the others are bigints (one representation per value).
+        const values: (number | bigint)[] = [MIN, MAX, ABOVE_SAFE, 0, -1, SAFE];
+        const records: FrameRecord[] = values.map((v) => ({
+          time_index: "2024-01-01T00:00:00Z",
+          k: v,
+          n: v,
+        }));
+        // The latest row of MAX has a null value: last observations must carry it.
+        records.push({ time_index: "2024-01-02T00:00:00Z", k: MAX, n: null });
+        const frame = Frame.fromRecords(records, {
+          indexNames: ["time_index", "k"],
+          dtypes: { k: "int64", n: "int64" },
+        });
+        const { statistics } = await write(s.uid, frame);
+
+        const sorted: (number | bigint)[] = [MIN, -1, 0, SAFE, ABOVE_SAFE, MAX];
+        const back = await store().readFrame(s.uid);
+        expect(back.dtypes).toEqual({ time_index: "timestamptz", k: "int64", n: "int64" });
+        expect(back.column("k")).toEqual([...sorted, MAX]);
+        expect(back.column("n")).toEqual([...sorted, null]);
+        expect(back.toRecords({ time: "micros" })[4]).toEqual({
+          time_index: D0,
+          k: ABOVE_SAFE,
+          n: ABOVE_SAFE,
+        });
+
+        const last = await store().readLastObservation(s.uid);
+        const lastByKey = new Map(
+          last.toRecords({ time: "micros" }).map((r) => [r["k"], [r["time_index"], r["n"]]]),
+        );
+        expect(lastByKey.size).toBe(6);
+        expect(lastByKey.get(MAX)).toEqual([D0 + DAY, null]);
+        expect(lastByKey.get(MIN)).toEqual([D0, MIN]);
+        expect(lastByKey.get(ABOVE_SAFE)).toEqual([D0, ABOVE_SAFE]);
+        expect(lastByKey.get(SAFE)).toEqual([D0, SAFE]);
+
+        const filtered = await store().readFrame(s.uid, { dimensionFilters: { k: [MAX] } });
+        expect(filtered.column("k")).toEqual([MAX, MAX]);
+        expect(filtered.column("n")).toEqual([MAX, null]);
+        const pair = await store().readFrame(s.uid, {
+          dimensionFilters: { k: [MIN, ABOVE_SAFE] },
+        });
+        expect(pair.column("n")).toEqual([MIN, ABOVE_SAFE]);
+        const coordinate = await store().readLastObservation(s.uid, {
+          indexCoordinates: [{ k: ABOVE_SAFE }],
+        });
+        expect(coordinate.column("n")).toEqual([ABOVE_SAFE]);
+        // A number beyond 2^53 is already rounded: refused in every store, a bigint is needed.
+        const rounded = await expectStoreError(
+          store().readFrame(s.uid, { dimensionFilters: { k: [2 ** 60] } }),
+          "invalid_value",
+        );
+        expect(rounded.message).toMatch(/pass the value as a bigint/);
+
+        // Statistics keys are the exact decimal text of each identity value.
+        const expectedProgress = Object.fromEntries(
+          sorted.map((v) => [String(v), v === MAX ? D0 + DAY : D0]),
+        );
+        expect(statistics.indexProgress).toEqual(expectedProgress);
+        expect((await store().getTableStatistics(s.uid)).indexProgress).toEqual(expectedProgress);
+      });
     });
   });
 }

@@ -10,6 +10,7 @@ import type { Column } from "../../src/frame/dtypes.js";
 import { Frame } from "../../src/frame/frame.js";
 import { toEpochMicros } from "../../src/frame/time.js";
 import { quoteIdent } from "../../src/store/duckdb/duckdb-dialect.js";
+import { stagingType } from "../../src/store/duckdb/duckdb-frame-io.js";
 import {
   DEFAULT_DUCKDB_PATH,
   DUCKDB_PATH_ENV,
@@ -184,6 +185,39 @@ describe("physical layout", () => {
       "SELECT count(*) AS n FROM duckdb_tables() WHERE table_name LIKE '__tdag%'",
     );
     expect(Number(temp[0]?.["n"])).toBe(0);
+  });
+
+  it("stages int64 as DOUBLE while every value is safe, as BIGINT once one is a bigint, exactly", async () => {
+    expect(stagingType("int64", [1, null, -(2 ** 53 - 1)]).toString()).toBe("DOUBLE");
+    expect(stagingType("int64", [1, null, 2n ** 53n]).toString()).toBe("BIGINT");
+    expect(stagingType("float64", new Float64Array([1])).toString()).toBe("DOUBLE");
+    const path = tmpFile();
+    const store = await open(path);
+    const s = await storage(store, "ids_abc123");
+    const MAX = 2n ** 63n - 1n;
+    const frame = (ids: (number | bigint)[], day: number) =>
+      Frame.fromColumns(
+        { time_index: ids.map(() => `2024-01-0${day}T00:00:00Z`), id: ids, n: ids },
+        { indexNames: ["time_index", "id"], dtypes: { id: "int64", n: "int64" } },
+      );
+    await writeThroughUpdater(store, s.uid, frame([1, 2 ** 53 - 1], 1)); // DOUBLE staging
+    await writeThroughUpdater(store, s.uid, frame([MAX, -(2n ** 63n), 2n ** 53n + 1n], 2)); // BIGINT
+    const back = await store.readFrame(s.uid);
+    expect(back.column("n")).toEqual([1, 2 ** 53 - 1, -(2n ** 63n), 2n ** 53n + 1n, MAX]);
+    await store.close();
+    const stored = await inspect(path, "SELECT CAST(n AS VARCHAR) AS n FROM ids_abc123 ORDER BY n");
+    expect(stored.map((r) => r["n"])).toEqual([
+      "-9223372036854775808",
+      "1",
+      "9007199254740991",
+      "9007199254740993",
+      "9223372036854775807",
+    ]);
+    const progress = await inspect(
+      path,
+      "SELECT coordinate FROM tdag_progress ORDER BY coordinate",
+    );
+    expect(progress.map((r) => r["coordinate"])).toContain("[9223372036854775807]");
   });
 
   it("opens read-only for reads and refuses writes", async () => {

@@ -138,3 +138,25 @@ describe("HTML", () => {
     `);
   });
 });
+
+describe("int64 cells beyond ±(2^53 - 1)", () => {
+  it("prints bigints as the numbers they are, right-aligned, without the n", () => {
+    const df = Frame.fromRecords(
+      [
+        { time_index: "2024-01-01T00:00:00Z", id: 2n ** 63n - 1n, j: { big: 2n ** 64n } },
+        { time_index: "2024-01-02T00:00:00Z", id: 7, j: null },
+        { time_index: "2024-01-03T00:00:00Z", id: null, j: null },
+      ],
+      { dtypes: { id: "int64", j: "json" } },
+    );
+    expect(df.toString()).toMatchInlineSnapshot(`
+      "time_index           |                  id  j
+      timestamptz          |               int64  json
+      2024-01-01T00:00:00Z | 9223372036854775807  {"big":18446744073709551616}
+      2024-01-02T00:00:00Z |                   7  null
+      2024-01-03T00:00:00Z |                null  null
+      [3 rows x 2 value columns; index: time_index]"
+    `);
+    expect(df.toHtml()).toContain('<td style="text-align: right">9223372036854775807</td>');
+  });
+});

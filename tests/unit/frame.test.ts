@@ -185,7 +185,7 @@ describe("time precision and zones", () => {
     expect(err.message).toMatchInlineSnapshot(`
       "frame failed validation with 6 issue(s):
         - [wrong_dtype] column 'f': 1 value(s) are not numbers in a float64 column (rows 1; first: "x")
-        - [wrong_dtype] column 'i': 1 value(s) are not safe integers in an int64 column (rows 0; first: a number)
+        - [wrong_dtype] column 'i': 1 value(s) are not integers in an int64 column (rows 0; first: 1.5)
         - [wrong_dtype] column 'b': 1 value(s) are not booleans in a bool column (rows 1; first: a number)
         - [wrong_dtype] column 's': 1 value(s) are not strings in a string column (rows 1; first: a number)
         - [naive_timestamp] column 't': 1 value(s) have no time zone: give UTC instants (a Date, or ISO text with Z or an offset) (rows 0; first: "2024-01-01T00:00:00")
@@ -295,5 +295,101 @@ describe("toRecords / toColumns", () => {
       s: [null],
       j: [[1, { a: "b" }]],
     });
+  });
+});
+
+describe("int64: the full 64-bit range, exactly", () => {
+  const MIN = -(2n ** 63n);
+  const MAX = 2n ** 63n - 1n;
+  const ABOVE = 2n ** 53n + 1n;
+  const SAFE = Number.MAX_SAFE_INTEGER;
+
+  it("holds safe integers as numbers and only the values beyond as bigints", () => {
+    const df = Frame.fromColumns(
+      {
+        time_index: [T0, T0, T0, T0, T0, T0, T0],
+        n: [MIN, MAX, ABOVE, 0, -1n, SAFE, null],
+      },
+      { dtypes: { n: "int64" } },
+    );
+    // A bigint that a number holds exactly (-1n) becomes that number: one representation per value.
+    expect(df.column("n")).toEqual([MIN, MAX, ABOVE, 0, -1, SAFE, null]);
+    expect(df.typedColumn("n", "int64").map((v) => typeof v)).toEqual([
+      "bigint",
+      "bigint",
+      "bigint",
+      "number",
+      "number",
+      "number",
+      "object",
+    ]);
+    expect(df.cell("n", 1)).toBe(MAX);
+    expect(df.cell("n", 5)).toBe(SAFE);
+    expect(df.cell("n", 6)).toBeNull();
+  });
+
+  it("infers int64 from a bigint and round trips through toRecords and fromRecords", () => {
+    const records = [
+      { time_index: T0, n: 7n },
+      { time_index: T1, n: MAX },
+    ];
+    const df = Frame.fromRecords(records);
+    expect(df.dtypes["n"]).toBe("int64");
+    const out = df.toRecords({ time: "iso" });
+    expect(out).toEqual([
+      { time_index: T0, n: 7 },
+      { time_index: T1, n: MAX },
+    ]);
+    // As for any int64 column, the dtype is passed (a first cell 7 alone would infer float64).
+    expect(Frame.fromRecords(out, { dtypes: df.dtypes }).toRecords({ time: "iso" })).toEqual(out);
+    expect(df.toColumns({ time: "iso" })["n"]).toEqual([7, MAX]);
+  });
+
+  it("keeps NaN as missing (tdag's marker in numeric data)", () => {
+    const df = Frame.fromColumns({ time_index: [T0], n: [Number.NaN] }, { dtypes: { n: "int64" } });
+    expect(df.cell("n", 0)).toBeNull();
+  });
+
+  it("refuses unsafe numbers, fractions, non-numbers and values outside int64, naming rows", () => {
+    const err = catchError(() =>
+      Frame.fromColumns(
+        {
+          time_index: [T0, T0, T0, T0, T0, T0],
+          n: [2 ** 53, 1.5, "7", MAX + 1n, MIN - 1n, -(2 ** 60)],
+        },
+        { dtypes: { n: "int64" } },
+      ),
+    );
+    expect(err.issues.map((i) => [i.code, i.rows])).toEqual([
+      ["wrong_dtype", [1, 2]],
+      ["wrong_dtype", [0, 5]],
+      ["wrong_dtype", [3, 4]],
+    ]);
+    expect(err.message).toMatchInlineSnapshot(`
+      "frame failed validation with 3 issue(s):
+        - [wrong_dtype] column 'n': 2 value(s) are not integers in an int64 column (rows 1, 2; first: 1.5)
+        - [wrong_dtype] column 'n': 2 value(s) are numbers beyond ±(2^53 - 1), where a JS number is no longer exact: pass these int64 values as bigints (e.g. 9007199254740993n) (rows 0, 5; first: 9007199254740992)
+        - [wrong_dtype] column 'n': 2 value(s) are outside the int64 range [-9223372036854775808, 9223372036854775807] (rows 3, 4; first: 9223372036854775808n)"
+    `);
+  });
+
+  it("sorts, takes, concatenates and finds duplicates on mixed number and bigint keys", () => {
+    const df = Frame.fromRecords(
+      [
+        { time_index: T0, k: MAX, v: 1 },
+        { time_index: T0, k: -1, v: 2 },
+        { time_index: T0, k: ABOVE, v: 3 },
+        { time_index: T0, k: MIN, v: 4 },
+        { time_index: T0, k: SAFE, v: 5 },
+      ],
+      { indexNames: ["time_index", "k"], dtypes: { k: "int64" } },
+    );
+    const sorted = df.sortByIndex();
+    expect(sorted.column("k")).toEqual([MIN, -1, SAFE, ABOVE, MAX]);
+    expect(Array.from(sorted.column("v") as Float64Array)).toEqual([4, 2, 5, 3, 1]);
+    expect(df.take([2, 0]).column("k")).toEqual([ABOVE, MAX]);
+    expect(df.head(1).column("k")).toEqual([MAX]);
+    const both = Frame.concat([df.take([0]), df.take([3])]);
+    expect(both.column("k")).toEqual([MAX, MIN]);
   });
 });

@@ -1,3 +1,4 @@
+import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { Frame } from "../../src/frame/frame.js";
 import { toEpochMicros } from "../../src/frame/time.js";
@@ -7,6 +8,7 @@ import {
   decodeGzipBase64Json,
   encodeCell,
   encodeGzipBase64Json,
+  exactPageParsing,
   frameToWireRows,
   leafToMicros,
   microsToEpochSeconds,
@@ -289,5 +291,110 @@ describe("remote encoding: reads (protocol 2.11, 4.3)", () => {
       },
     });
     expect(schemaFromStc(null)).toBeNull();
+  });
+});
+
+describe("remote encoding: exact int64 and float tokens", () => {
+  const MAX = 2n ** 63n - 1n;
+  const MIN = -(2n ** 63n);
+  const text = (data: string): string => gunzipSync(Buffer.from(data, "base64")).toString("utf8");
+
+  it("writes whole floats as 1.0 and int64 bigints as exact integer tokens", () => {
+    const frame = Frame.fromRecords(
+      [
+        { time_index: "2024-01-01T00:00:00Z", f: 1, g: 1.5, n: MAX, i: 3, s: ',"f":5}' },
+        { time_index: "2024-01-02T00:00:00Z", f: -0, g: 1e21, n: MIN, i: null, s: "x" },
+        { time_index: "2024-01-03T00:00:00Z", f: Number.NaN, g: -2, n: 5, i: -4, s: null },
+        { time_index: "2024-01-04T00:00:00Z", f: 0.1, g: 1e-7, n: null, i: 0, s: "" },
+      ],
+      { dtypes: { f: "float64", g: "float64", n: "int64", i: "int64", s: "string" } },
+    );
+    const rows = frameToWireRows(frame);
+    expect(rows[0]).toEqual({
+      time_index: "2024-01-01T00:00:00Z",
+      f: 1,
+      g: 1.5,
+      n: MAX,
+      i: 3,
+      s: ',"f":5}',
+    });
+    expect(text(encodeGzipBase64Json(rows))).toBe(
+      "[" +
+        '{"time_index":"2024-01-01T00:00:00Z","f":1.0,"g":1.5,"n":9223372036854775807,"i":3,"s":",\\"f\\":5}"},' +
+        '{"time_index":"2024-01-02T00:00:00Z","f":0.0,"g":1e+21,"n":-9223372036854775808,"i":null,"s":"x"},' +
+        '{"time_index":"2024-01-03T00:00:00Z","f":null,"g":-2.0,"n":5,"i":-4,"s":null},' +
+        '{"time_index":"2024-01-04T00:00:00Z","f":0.1,"g":1e-7,"n":null,"i":0,"s":""}' +
+        "]",
+    );
+    // A chunk without whole floats is written by JSON.stringify as before.
+    expect(text(encodeGzipBase64Json(frameToWireRows(frame, 3, 4)))).toBe(
+      '[{"time_index":"2024-01-04T00:00:00Z","f":0.1,"g":1e-7,"n":null,"i":0,"s":""}]',
+    );
+    expect(decodeGzipBase64Json(encodeGzipBase64Json(rows))).toMatchObject([
+      { n: MAX },
+      { n: MIN },
+      { n: 5 },
+      { n: null },
+    ]);
+  });
+
+  it("nested json values are written as they are, even under a float column's name", () => {
+    const frame = Frame.fromRecords(
+      [{ time_index: "2024-01-01T00:00:00Z", f: 2, j: { a: 1, f: 2, n: [3] } }],
+      { dtypes: { f: "float64", j: "json" } },
+    );
+    expect(text(encodeGzipBase64Json(frameToWireRows(frame)))).toBe(
+      '[{"time_index":"2024-01-01T00:00:00Z","f":2.0,"j":{"a":1,"f":2,"n":[3]}}]',
+    );
+  });
+
+  it("chunk statistics key bigint coordinates by their exact digits", () => {
+    const frame = Frame.fromRecords(
+      [
+        { time_index: "2024-01-01T00:00:00Z", k: MAX, v: 1 },
+        { time_index: "2024-01-02T00:00:00Z", k: 1, v: 2 },
+      ],
+      { indexNames: ["time_index", "k"], dtypes: { k: "int64" } },
+    );
+    expect(chunkStats(frame)?.["index_progress"]).toEqual({
+      "9223372036854775807": "2024-01-01T00:00:00Z",
+      "1": "2024-01-02T00:00:00Z",
+    });
+  });
+
+  it("restores int64 cells exactly from bigints, numbers and integer text", () => {
+    const frame = wireRowsToFrame(
+      [
+        { time_index: "2024-01-01T00:00:00Z", n: MAX, f: 2n ** 60n, s: MIN },
+        { time_index: "2024-01-02T00:00:00Z", n: "-9223372036854775808", f: 1, s: "x" },
+        { time_index: "2024-01-03T00:00:00Z", n: 2n ** 63n, f: null, s: null },
+        { time_index: "2024-01-04T00:00:00Z", n: -0, f: null, s: null },
+        { time_index: "2024-01-05T00:00:00Z", n: 7.9, f: null, s: null },
+        { time_index: "2024-01-06T00:00:00Z", n: "12345678901234567890", f: null, s: null },
+      ],
+      ["time_index"],
+      { n: "int64", f: "float64", s: "string" },
+    );
+    const n = frame.column("n");
+    expect(n).toEqual([MAX, MIN, null, 0, 7, null]);
+    expect(Object.is(n[3], 0)).toBe(true);
+    expect((frame.column("f") as Float64Array)[0]).toBe(2 ** 60);
+    expect(frame.column("s")).toEqual(["-9223372036854775808", "x", null, null, null, null]);
+  });
+
+  it("parses data pages exactly only when the table has an int64 column", () => {
+    expect(exactPageParsing({ time_index: "timestamptz", f: "float64" }, "results")).toEqual({});
+    const { parseJson } = exactPageParsing({ time_index: "timestamptz", n: "int64" }, "results");
+    expect(
+      parseJson?.(
+        '{"results": [{"time_index": "2024-01-01T00:00:00Z", "n": 9223372036854775807}], "next_offset": null}',
+      ),
+    ).toEqual({ results: [{ time_index: "2024-01-01T00:00:00Z", n: MAX }], next_offset: null });
+    const list = exactPageParsing({ n: "int64" }).parseJson;
+    expect(list?.('[{"n": -9223372036854775808}, {"n": 1}]')).toEqual([{ n: MIN }, { n: 1 }]);
+    const any = exactPageParsing("any", "results").parseJson;
+    expect(any?.('{"results": [{"x__n": 9007199254740993}]}')).toEqual({
+      results: [{ x__n: 2n ** 53n + 1n }],
+    });
   });
 });

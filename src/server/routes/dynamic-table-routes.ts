@@ -21,6 +21,7 @@ import {
   frameToRows,
   isObject,
   type JsonObject,
+  jsonText,
   offsetField,
   optionalString,
   parseAfterDate,
@@ -345,7 +346,7 @@ async function readPage(
   const offset = offsetField(body);
   const query = parseReadQuery(body);
   const { offset: _ignored, ...rest } = body;
-  const key = `${storageUid}\u0000${JSON.stringify(rest)}`;
+  const key = `${storageUid}\u0000${jsonText(rest)}`;
   let entry = offset === 0 ? undefined : ctx.readCache.get(key);
   if (!entry) {
     const frame = await ctx.store.readFrame(storageUid, query);

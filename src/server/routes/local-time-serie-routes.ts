@@ -8,8 +8,10 @@ import { fieldError, HttpError } from "../http-error.js";
 import { DATA_SOURCE_UID, type PlatformContext } from "../platform-context.js";
 import {
   decodeGzipJson,
+  int64Cells,
   isObject,
   type JsonObject,
+  jsonText,
   optionalString,
   requiredString,
   statisticsToWire,
@@ -258,7 +260,7 @@ export function registerLocalTimeSerieRoutes(app: Hono, ctx: PlatformContext): v
     }
     const data = body["data"];
     // Decoded now so a bad chunk is refused at once, naming its row; staged as sent.
-    const rows = decodeChunk(data);
+    const rows = decodeChunk(data, storage.schema);
     const indexNames = storage.schema.indexNames;
     for (const [i, row] of rows.entries()) rowKey(row, indexNames, i);
     const chunkKey = createHash("sha256").update(String(data)).digest("hex");
@@ -324,8 +326,9 @@ async function endRun(
 }
 
 /** The row records of one upload chunk (`data`: base64(gzip(JSON array of row objects))). */
-function decodeChunk(data: unknown): FrameRecord[] {
-  const rows = decodeGzipJson(data);
+function decodeChunk(data: unknown, schema: TableSchema): FrameRecord[] {
+  // The table's int64 columns are read exactly (bigints beyond ±(2^53 - 1)).
+  const rows = decodeGzipJson(data, "data", int64Cells(schema));
   if (!Array.isArray(rows) || rows.some((r) => !isObject(r))) {
     throw fieldError("data", "The decoded data must be a JSON array of row objects.");
   }
@@ -341,7 +344,7 @@ async function commitStage(
 ): Promise<void> {
   const rows = new Map<string, FrameRecord>();
   for (const chunk of chunks) {
-    for (const [i, row] of decodeChunk(chunk).entries()) {
+    for (const [i, row] of decodeChunk(chunk, schema).entries()) {
       rows.set(rowKey(row, schema.indexNames, i), row);
     }
   }
@@ -356,9 +359,12 @@ async function commitStage(
   }
 }
 
-/** The staging key of a row: its full index, the time index as epoch micros. */
+/**
+ * The staging key of a row: its full index, the time index as epoch micros (an int64 dimension
+ * beyond ±(2^53 - 1) is a bigint, written exactly).
+ */
 function rowKey(row: FrameRecord, indexNames: readonly string[], i: number): string {
-  return JSON.stringify(
+  return jsonText(
     indexNames.map((name, level) => {
       const value = row[name];
       if (value === undefined) throw fieldError("data", `Row ${i} has no index column '${name}'.`);

@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { HttpError } from "../http-error.js";
-import { isObject, type JsonObject } from "../wire-codec.js";
+import { isObject, type JsonObject, parseJsonBody } from "../wire-codec.js";
 
 /** The JSON body of a request as an object (`{}` when empty); anything else is a 400. */
 export async function readObject(c: Context): Promise<JsonObject> {
@@ -23,7 +23,8 @@ async function readBody(c: Context): Promise<unknown> {
   const text = await c.req.text();
   if (text.trim() === "") return undefined;
   try {
-    return JSON.parse(text);
+    // Exact integers beyond ±(2^53 - 1) (int64 dimension values) come as bigints.
+    return parseJsonBody(text);
   } catch (cause) {
     throw HttpError.detail(400, `JSON parse error - ${(cause as Error).message}`);
   }

@@ -66,7 +66,8 @@ export class DuckDBDialect implements SqlDialect {
       case "timestamptz":
         return `CAST(epoch_us(${expr}) AS DOUBLE)`;
       case "int64":
-        return `CAST(${expr} AS DOUBLE)`;
+        // BIGINT, not DOUBLE: the reader keeps values beyond ±(2^53 - 1) exact as bigints.
+        return `CAST(${expr} AS BIGINT)`;
       case "date":
       case "json":
         return `CAST(${expr} AS VARCHAR)`;

@@ -1,4 +1,5 @@
 import {
+  BIGINT,
   BOOLEAN,
   DOUBLE,
   type DuckDBAppender,
@@ -9,18 +10,31 @@ import {
   VARCHAR,
 } from "@duckdb/node-api";
 import type { Column, DType } from "../../frame/dtypes.js";
+import { stringifyJson } from "../../frame/exact-json.js";
 import { Frame } from "../../frame/frame.js";
+import { int64FromBigInt } from "../../frame/int64.js";
 import type { TypedColumn } from "../sql/sql-session.js";
 
 /**
- * The staging (appender) type of a dtype. Numbers and instants are staged as DOUBLE straight from
- * the frame's Float64Arrays (epoch micros and safe integers are exact in a double) and converted
- * once, in SQL, by the session; this keeps BigInt and value objects off the hot path.
+ * The staging (appender) type of a column. Numbers and instants are staged as DOUBLE straight
+ * from the frame's Float64Arrays (epoch micros and safe integers are exact in a double) and
+ * converted once, in SQL, by the session; this keeps BigInt and value objects off the hot path.
+ * An int64 column holding a bigint (a value beyond ±(2^53 - 1), which a double would round) is
+ * staged as BIGINT instead, exactly; the scan for one stops at the first bigint.
+ *
+ * @example
+ * ```ts
+ * stagingType("int64", [1, null]); // DOUBLE
+ * stagingType("int64", [1, 2n ** 62n]); // BIGINT
+ * ```
  */
-export function stagingType(dtype: DType): DuckDBType {
+export function stagingType(dtype: DType, values: Column["values"]): DuckDBType {
   switch (dtype) {
-    case "float64":
     case "int64":
+      return (values as ArrayLike<unknown> as unknown[]).some((v) => typeof v === "bigint")
+        ? BIGINT
+        : DOUBLE;
+    case "float64":
     case "timestamptz":
       return DOUBLE;
     case "bool":
@@ -47,6 +61,14 @@ const setNullableNumbers: Setter = (vector, values, offset, n) => {
   const v = vector as DuckDBVector<number>;
   for (let i = 0; i < n; i++) v.setItem(i, src[offset + i] ?? null);
 };
+const setBigInts: Setter = (vector, values, offset, n) => {
+  const src = values as (number | bigint | null)[];
+  const v = vector as DuckDBVector<bigint>;
+  for (let i = 0; i < n; i++) {
+    const x = src[offset + i];
+    v.setItem(i, x === null || x === undefined ? null : typeof x === "bigint" ? x : BigInt(x));
+  }
+};
 const setBooleans: Setter = (vector, values, offset, n) => {
   const src = values as (boolean | null)[];
   const v = vector as DuckDBVector<boolean>;
@@ -62,17 +84,17 @@ const setJson: Setter = (vector, values, offset, n) => {
   const v = vector as DuckDBVector<string>;
   for (let i = 0; i < n; i++) {
     const x = src[offset + i];
-    v.setItem(i, x === null || x === undefined ? null : JSON.stringify(x));
+    v.setItem(i, x === null || x === undefined ? null : stringifyJson(x));
   }
 };
 
-function setterFor(dtype: DType): Setter {
+function setterFor(dtype: DType, staged: DuckDBType): Setter {
   switch (dtype) {
     case "float64":
     case "timestamptz":
       return setNumbers;
     case "int64":
-      return setNullableNumbers;
+      return staged.typeId === BIGINT.typeId ? setBigInts : setNullableNumbers;
     case "bool":
       return setBooleans;
     case "json":
@@ -84,16 +106,18 @@ function setterFor(dtype: DType): Setter {
 
 /**
  * Appends a frame's columns (in `columns` order) to a staging table through DuckDB data chunks of
- * the standard vector size: one native call per vector instead of one per cell.
+ * the standard vector size: one native call per vector instead of one per cell. `types` are the
+ * columns' staging types ({@link stagingType}), as the staging table was created with them.
  */
 export function appendFrame(
   appender: DuckDBAppender,
   frame: Frame,
   columns: readonly TypedColumn[],
+  types: readonly DuckDBType[],
 ): void {
-  const chunk = DuckDBDataChunk.create(columns.map((c) => stagingType(c.dtype)));
+  const chunk = DuckDBDataChunk.create([...types]);
   const sources = columns.map((c) => frame.getColumn(c.name).values);
-  const setters = columns.map((c) => setterFor(c.dtype));
+  const setters = columns.map((c, k) => setterFor(c.dtype, types[k]!));
   const size = DuckDBVector.standardSize();
   for (let offset = 0; offset < frame.length; offset += size) {
     const n = Math.min(size, frame.length - offset);
@@ -154,6 +178,16 @@ function readInto(
       const t = target as Float64Array;
       const v = vector as DuckDBVector<number>;
       for (let i = 0; i < n; i++) t[offset + i] = v.getItem(i) ?? Number.NaN;
+      return;
+    }
+    case "int64": {
+      // Read as BIGINT (readExpression); a number when safe, the bigint beyond (int64.ts).
+      const t = target as (number | bigint | null)[];
+      const v = vector as DuckDBVector<bigint>;
+      for (let i = 0; i < n; i++) {
+        const x = v.getItem(i);
+        t[offset + i] = x === null ? null : int64FromBigInt(x);
+      }
       return;
     }
     case "json": {

@@ -44,14 +44,18 @@ function toDuckDBValue(value: unknown, type: SqlParamType): DuckDBValue {
   }
 }
 
-/** The SQL expression turning a staged column into the table's type. */
-function fromStaging(column: string, dtype: DType, jsonType: boolean): string {
+/**
+ * The SQL expression turning a staged column into the table's type. `staged` is the column's
+ * staging type: an int64 column is staged as DOUBLE (safe integers, the fast path) or, when it
+ * holds a bigint, as BIGINT (already the table's type).
+ */
+function fromStaging(column: string, dtype: DType, staged: DuckDBType, jsonType: boolean): string {
   const c = quoteIdent(column);
   switch (dtype) {
     case "timestamptz":
       return `make_timestamptz(CAST(${c} AS BIGINT))`;
     case "int64":
-      return `CAST(${c} AS BIGINT)`;
+      return staged.typeId === BIGINT.typeId ? c : `CAST(${c} AS BIGINT)`;
     case "date":
       return `CAST(${c} AS DATE)`;
     case "json":
@@ -117,20 +121,22 @@ export class DuckDBSession implements SqlSession {
     columns: readonly TypedColumn[],
   ): Promise<StagedFrame> {
     const table = quoteIdent(name);
-    const defs = columns.map((c) => `${quoteIdent(c.name)} ${stagingType(c.dtype).toString()}`);
+    const types = columns.map((c) => stagingType(c.dtype, frame.getColumn(c.name).values));
+    const defs = columns.map((c, k) => `${quoteIdent(c.name)} ${types[k]!.toString()}`);
     await this.run(`CREATE OR REPLACE TEMP TABLE ${table} (${defs.join(", ")})`);
     const appender = await this.connection.createAppender(name, "main", "temp");
     try {
-      appendFrame(appender, frame, columns);
+      appendFrame(appender, frame, columns, types);
     } catch (error) {
       throw wrapDuckDBError(error, undefined, undefined, `append to ${name}`);
     } finally {
       appender.closeSync();
     }
     const jsonType = this.dialect.jsonType;
+    const stagedType = new Map(columns.map((c, k) => [c.name, types[k]!]));
     return {
       table,
-      valueOf: (c) => fromStaging(c.name, c.dtype, jsonType),
+      valueOf: (c) => fromStaging(c.name, c.dtype, stagedType.get(c.name) ?? DOUBLE, jsonType),
       microsOf: (c) => `CAST(${quoteIdent(c)} AS BIGINT)`,
     };
   }

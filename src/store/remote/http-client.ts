@@ -1,5 +1,6 @@
 import { gunzipSync } from "node:zlib";
 import { Agent, type Dispatcher, request as undiciRequest } from "undici";
+import { stringifyJson } from "../../frame/exact-json.js";
 import { getLogger, type Logger } from "../../logger.js";
 
 import { type AuthProvider, authFromEnv } from "./auth.js";
@@ -45,6 +46,11 @@ export interface RequestOptions {
   expectedStatus?: readonly number[];
   timeoutMs?: number;
   signal?: AbortSignal;
+  /**
+   * Parses a JSON response body (default `JSON.parse`). Data reads pass one that keeps int64
+   * cells exact (`exactPageParsing`); any error it throws reads as an unparseable body.
+   */
+  parseJson?: (text: string) => unknown;
 }
 
 /** A successful platform response. */
@@ -247,7 +253,8 @@ export class PlatformClient {
     let body: string | Uint8Array | undefined;
     let contentType = options.contentType;
     if (options.json !== undefined) {
-      body = JSON.stringify(options.json);
+      // Bigints (int64 dimension values beyond ±(2^53 - 1)) as exact JSON integers.
+      body = stringifyJson(options.json);
       contentType ??= "application/json";
     } else if (options.body !== undefined) {
       body = options.body;
@@ -348,7 +355,7 @@ export class PlatformClient {
         let parseFailed = false;
         if (text !== "" && (ctype.includes("json") || /^\s*[[{"]/.test(text))) {
           try {
-            data = JSON.parse(text);
+            data = (options.parseJson ?? JSON.parse)(text);
           } catch {
             parseFailed = ctype.includes("json");
           }

@@ -2,7 +2,9 @@ import { gunzipSync, gzipSync } from "node:zlib";
 import { emptyColumn } from "../../frame/column-builder.js";
 import { frameDTypeToToken, tokenToFrameDType } from "../../frame/dtype-tokens.js";
 import type { Column, DType } from "../../frame/dtypes.js";
+import { parseJsonWithInt64, stringifyJson } from "../../frame/exact-json.js";
 import { Frame } from "../../frame/frame.js";
+import { int64FromBigInt, isInt64Range } from "../../frame/int64.js";
 import { microsToIso, parseIsoInstant } from "../../frame/time.js";
 import type { ProgressTree, TableSchema, TableStatistics } from "../data-store.js";
 import { coordinateKey, emptyStatistics, type MutableTree, placeLeaf } from "../progress-tree.js";
@@ -20,11 +22,19 @@ export type WireRow = Record<string, unknown>;
 /**
  * One cell to its wire value (§2.10, §4.4): instants as RFC 3339 UTC with `Z` (fraction only
  * when non-zero, microseconds kept), dates `YYYY-MM-DD`, NaN/±Infinity/null → `null`, json
- * values nested as they are.
+ * values nested as they are, int64 cells as they are (a number, or a bigint beyond ±(2^53 - 1),
+ * which {@link encodeGzipBase64Json} writes as an exact JSON integer).
  *
- * Floats are sent with full precision: `JSON.stringify` writes the shortest text that reads
- * back to the same double. (The reference rounds to 10 decimal places through pandas'
- * `double_precision=10`; tdag does not copy that loss, see protocol §6.6.)
+ * Floats are sent with full precision: the shortest text that reads back to the same double.
+ * (The reference rounds to 10 decimal places through pandas' `double_precision=10`; tdag does
+ * not copy that loss, see protocol §6.6.)
+ *
+ * @example
+ * ```ts
+ * encodeCell("timestamptz", 1714521600000000); // "2024-05-01T00:00:00Z"
+ * encodeCell("float64", Number.NaN); // null
+ * encodeCell("int64", 2n ** 63n - 1n); // 9223372036854775807n
+ * ```
  */
 export function encodeCell(dtype: DType, value: unknown): unknown {
   if (value === null || value === undefined) return null;
@@ -38,7 +48,59 @@ export function encodeCell(dtype: DType, value: unknown): unknown {
   }
 }
 
-/** The rows `[start, end)` of a frame as wire row objects (every column, index included). */
+/**
+ * What {@link encodeGzipBase64Json} must know of the rows {@link frameToWireRows} made, kept on
+ * the returned array (a non-enumerable symbol property, invisible to JSON and to equality): the
+ * float64 columns holding a whole value in those rows (a JSON number token does not say whether
+ * it is a float, and `JSON.stringify(100)` is `100`), and whether a json column holds nested
+ * objects or arrays there.
+ */
+interface WireRowsInfo {
+  readonly wholeFloats: readonly string[];
+  readonly nestedJson: boolean;
+}
+
+const WIRE_ROWS_INFO = Symbol("tdag.wireRowsInfo");
+
+/** Rows made by {@link frameToWireRows}. */
+type TypedWireRows = readonly WireRow[] & { readonly [WIRE_ROWS_INFO]?: WireRowsInfo };
+
+function wireRowsInfo(frame: Frame, start: number, end: number): WireRowsInfo {
+  const wholeFloats: string[] = [];
+  let nestedJson = false;
+  for (const name of frame.valueColumns) {
+    const column = frame.getColumn(name);
+    if (column.dtype === "float64") {
+      const values = column.values;
+      for (let i = start; i < end; i++) {
+        if (Number.isInteger(values[i])) {
+          wholeFloats.push(name);
+          break;
+        }
+      }
+    } else if (column.dtype === "json" && !nestedJson) {
+      const values = column.values;
+      for (let i = start; i < end; i++) {
+        if (values[i] !== null && typeof values[i] === "object") {
+          nestedJson = true;
+          break;
+        }
+      }
+    }
+  }
+  return { wholeFloats, nestedJson };
+}
+
+/**
+ * The rows `[start, end)` of a frame as wire row objects (every column, index included), cells
+ * encoded by {@link encodeCell}. Pass the array to {@link encodeGzipBase64Json} for the upload
+ * text: it remembers which float columns hold whole values, so those are written `1.0`.
+ *
+ * @example
+ * ```ts
+ * frameToWireRows(df); // [{ time_index: "2024-01-01T00:00:00Z", close: 185.2 }, ...]
+ * ```
+ */
 export function frameToWireRows(frame: Frame, start = 0, end = frame.length): WireRow[] {
   const columns = frame.columnNames.map((name) => [name, frame.getColumn(name)] as const);
   const rows: WireRow[] = [];
@@ -47,17 +109,114 @@ export function frameToWireRows(frame: Frame, start = 0, end = frame.length): Wi
     for (const [name, col] of columns) row[name] = encodeCell(col.dtype, col.values[i]);
     rows.push(row);
   }
+  Object.defineProperty(rows, WIRE_ROWS_INFO, { value: wireRowsInfo(frame, start, end) });
   return rows;
 }
 
-/** `base64(gzip(UTF-8 JSON))`: the `data` field of uploads and of the progress commit. */
-export function encodeGzipBase64Json(value: unknown): string {
-  return gzipSync(Buffer.from(JSON.stringify(value), "utf8")).toString("base64");
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
-/** The inverse of {@link encodeGzipBase64Json}. */
+/**
+ * Gives the whole-valued cells of float columns a fraction (`"close":100` → `"close":100.0`),
+ * as the Python client writes floats: one regular-expression pass over the text
+ * `JSON.stringify` wrote, far cheaper than writing a million rows by hand. A cell is
+ * `,"name":digits` followed by `,` or `}`; that cannot occur inside a JSON string (every `"`
+ * there is escaped), and the time index is every row's first key, so a float column always
+ * follows a comma. Only for rows without nested json values, which could hold the same text.
+ */
+function addFloatFractions(text: string, columns: readonly string[]): string {
+  const names = columns.map((c) => escapeRegExp(JSON.stringify(c))).join("|");
+  return text.replace(new RegExp(`,(${names}):(-?\\d+)(?=[,}])`, "g"), ",$1:$2.0");
+}
+
+/**
+ * A float cell as the Python client writes it: a whole value keeps a fraction (`100.0`; `-0`
+ * is `0.0`, as `JSON.stringify` drops the sign), the others as `JSON.stringify` writes them.
+ */
+function floatToken(value: number): string {
+  if (!Number.isFinite(value)) return "null";
+  // Below 1e21 String() writes no exponent, so a whole value needs its ".0" (`1e+21` is a float token already).
+  return Number.isInteger(value) && Math.abs(value) < 1e21 ? `${value}.0` : String(value);
+}
+
+/**
+ * The JSON text of wire rows written cell by cell, for rows whose json values nest (the
+ * fraction pass could not tell their keys from the row's): `floats` cells as
+ * {@link floatToken}, every other value as `stringifyJson`.
+ */
+function writeWireRows(rows: readonly WireRow[], floats: ReadonlySet<string>): string {
+  const parts: string[] = new Array(rows.length);
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r]!;
+    const cells: string[] = [];
+    for (const key in row) {
+      const value = row[key];
+      if (value === undefined) continue;
+      const token =
+        floats.has(key) && typeof value === "number" ? floatToken(value) : stringifyJson(value);
+      cells.push(`${JSON.stringify(key)}:${token}`);
+    }
+    parts[r] = `{${cells.join(",")}}`;
+  }
+  return `[${parts.join(",")}]`;
+}
+
+/**
+ * `base64(gzip(UTF-8 JSON))`: the `data` field of uploads and of the progress commit. Bigints
+ * (int64 beyond ±(2^53 - 1)) are written as exact JSON integers; in rows made by
+ * {@link frameToWireRows}, whole float64 values keep a fraction (`100.0`), as the Python client
+ * writes them (a server types cells by `column_dtypes_map`, not by token). NaN and ±Infinity
+ * are `null` already ({@link encodeCell}).
+ *
+ * @example
+ * ```ts
+ * const data = encodeGzipBase64Json(frameToWireRows(df)); // gzip of '[{"time_index":"...","close":100.0}]'
+ * ```
+ */
+export function encodeGzipBase64Json(value: unknown): string {
+  const info = Array.isArray(value) ? (value as TypedWireRows)[WIRE_ROWS_INFO] : undefined;
+  let text: string;
+  if (info === undefined || info.wholeFloats.length === 0) text = stringifyJson(value);
+  else if (info.nestedJson) text = writeWireRows(value as WireRow[], new Set(info.wholeFloats));
+  else text = addFloatFractions(stringifyJson(value), info.wholeFloats);
+  return gzipSync(Buffer.from(text, "utf8")).toString("base64");
+}
+
+/** The inverse of {@link encodeGzipBase64Json}: integers beyond ±(2^53 - 1) come back as bigints. */
 export function decodeGzipBase64Json(data: string): unknown {
-  return JSON.parse(gunzipSync(Buffer.from(data, "base64")).toString("utf8"));
+  return parseJsonWithInt64(gunzipSync(Buffer.from(data, "base64")).toString("utf8"));
+}
+
+/** The int64 columns of a table's dtypes. */
+export function int64Columns(dtypes: Readonly<Record<string, DType>>): Set<string> {
+  const out = new Set<string>();
+  for (const [name, dtype] of Object.entries(dtypes)) if (dtype === "int64") out.add(name);
+  return out;
+}
+
+/**
+ * The request option that parses a data page whose rows hold the given dtypes: `{}` (plain
+ * `JSON.parse`, the fast path) when no column is int64; otherwise a `parseJson` that reads the
+ * int64 cells exactly (`parseJsonWithInt64`: the native parse, then an exact re-read only when
+ * a value is beyond ±(2^53 - 1)). `rowsKey` names the list of rows in the page object
+ * (`"results"`), or is omitted when the page is the list. `"any"` is for pages whose dtypes are
+ * known only once parsed (get-data-from-filter): any cell of the rows may be int64.
+ *
+ * @example
+ * ```ts
+ * await client.request("POST", path, { json, ...exactPageParsing(schema.columnDtypes, "results") });
+ * ```
+ */
+export function exactPageParsing(
+  dtypes: Readonly<Record<string, DType>> | "any",
+  rowsKey?: string,
+): { parseJson?: (text: string) => unknown } {
+  const where = rowsKey === undefined ? {} : { rowsKey };
+  if (dtypes === "any") return { parseJson: (text) => parseJsonWithInt64(text, where) };
+  const columns = int64Columns(dtypes);
+  if (columns.size === 0) return {};
+  return { parseJson: (text) => parseJsonWithInt64(text, { ...where, columns }) };
 }
 
 /** Frame dtypes to the platform's `column_dtypes_map` tokens (§4.2). */
@@ -264,6 +423,7 @@ function decodeInstant(value: unknown): number {
 function decodeNumber(value: unknown): number | null {
   if (value === null || value === undefined) return null;
   if (typeof value === "number") return value;
+  if (typeof value === "bigint") return Number(value);
   if (typeof value === "string" && value.trim() !== "") {
     const n = Number(value);
     return Number.isNaN(n) ? null : n;
@@ -298,6 +458,29 @@ function decodeDate(value: unknown): string | null {
   return null;
 }
 
+const INT_TEXT_RE = /^\s*[-+]?\d+\s*$/;
+
+/**
+ * An int64 cell from the wire: exact for integers (numbers, bigints of an exact parse, integer
+ * text), a number when safe and a bigint beyond; fractions are truncated as before; values
+ * outside int64 (no platform table can hold them) and non-numbers are missing.
+ */
+function decodeInt64(value: unknown): number | bigint | null {
+  if (typeof value === "number" && Number.isSafeInteger(value)) return value + 0;
+  let big: bigint;
+  if (typeof value === "bigint") big = value;
+  else if (typeof value === "string" && INT_TEXT_RE.test(value)) big = BigInt(value.trim());
+  else {
+    const n = decodeNumber(value);
+    if (n === null || !Number.isFinite(n)) return null;
+    const whole = Math.trunc(n);
+    if (Number.isSafeInteger(whole)) return whole + 0;
+    // A double past 2^53 that came from somewhere else than an exact parse: its own value.
+    big = BigInt(whole);
+  }
+  return isInt64Range(big) ? int64FromBigInt(big) : null;
+}
+
 /** Builds one typed column from the wire values of a column (§4.3 restoration). */
 export function decodeColumn(dtype: DType, values: readonly unknown[]): Column {
   const n = values.length;
@@ -313,13 +496,7 @@ export function decodeColumn(dtype: DType, values: readonly unknown[]): Column {
       return { dtype, values: out };
     }
     case "int64":
-      return {
-        dtype,
-        values: values.map((v) => {
-          const n = decodeNumber(v);
-          return n === null ? null : Math.trunc(n);
-        }),
-      };
+      return { dtype, values: values.map(decodeInt64) };
     case "bool":
       return { dtype, values: values.map(decodeBool) };
     case "date":
@@ -328,11 +505,15 @@ export function decodeColumn(dtype: DType, values: readonly unknown[]): Column {
       return {
         dtype,
         values: values.map((v) =>
-          v === null || v === undefined ? null : typeof v === "string" ? v : JSON.stringify(v),
+          v === null || v === undefined ? null : typeof v === "string" ? v : stringifyJson(v),
         ),
       };
     case "json":
-      return { dtype, values: values.map((v) => (v === undefined ? null : v)) };
+      // A bare large integer of a page read with "any" int64 cells is a bigint: json holds numbers.
+      return {
+        dtype,
+        values: values.map((v) => (v === undefined ? null : typeof v === "bigint" ? Number(v) : v)),
+      };
   }
 }
 

@@ -17,6 +17,7 @@ import {
 import type { SearchRequest } from "../../filters/search-request.js";
 import { toWireJson } from "../../filters/wire-filter-compiler.js";
 import type { DType } from "../../frame/dtypes.js";
+import { stringifyJson } from "../../frame/exact-json.js";
 import { Frame } from "../../frame/frame.js";
 import { microsToIso } from "../../frame/time.js";
 import {
@@ -81,6 +82,7 @@ import {
   chunkStats,
   columnDtypesMap,
   encodeGzipBase64Json,
+  exactPageParsing,
   frameToWireRows,
   microsToEpochSeconds,
   microsToRangeSeconds,
@@ -771,6 +773,7 @@ export class RemoteStore implements DataStore {
           await this.call<unknown>("POST", path, {
             json: { ...base, ...extra, offset },
             expectedStatus: [200],
+            ...exactPageParsing(schema.columnDtypes, "results"),
             ...call,
           }),
         );
@@ -815,6 +818,7 @@ export class RemoteStore implements DataStore {
             : {}),
         },
         expectedStatus: [200],
+        ...exactPageParsing(schema.columnDtypes),
         ...call,
       },
     );
@@ -1122,6 +1126,8 @@ export class RemoteStore implements DataStore {
         body: toWireJson(request),
         contentType: "application/json",
         expectedStatus: [200],
+        // The dtypes come with the page (its storage map), so any cell may be int64.
+        ...exactPageParsing("any", "results"),
         ...this.signal(options),
       }),
     );
@@ -1364,7 +1370,7 @@ function dedupe(frame: Frame): Frame {
   const seen = new Set<string>();
   const keep: number[] = [];
   for (let i = 0; i < frame.length; i++) {
-    const key = JSON.stringify(cols.map((c) => c[i] ?? null));
+    const key = stringifyJson(cols.map((c) => c[i] ?? null));
     if (seen.has(key)) continue;
     seen.add(key);
     keep.push(i);

@@ -14,6 +14,7 @@ import {
 } from "../../filters/search-request.js";
 import type { DType } from "../../frame/dtypes.js";
 import { Frame } from "../../frame/frame.js";
+import { isInt64Range } from "../../frame/int64.js";
 import { parseIsoInstant } from "../../frame/time.js";
 import { PyFloat } from "../../hashing/py-value.js";
 import type { FilterResult, StorageRecord, TableSchema } from "../store-types.js";
@@ -172,7 +173,11 @@ export class SqlFilterCompiler extends FilterCompiler<string> {
         if (typeof value === "bigint") return p.bind(Number(value), "double", value);
         break;
       case "int64":
-        if (typeof value === "bigint") return p.bigint(value);
+        if (typeof value === "bigint") {
+          if (!isInt64Range(value))
+            throw mismatch(column, value, path, ": outside the int64 range");
+          return p.bigint(value);
+        }
         if (typeof value === "number" && Number.isSafeInteger(value)) return p.bigint(value);
         if (number !== undefined) return p.double(number);
         break;

@@ -1,5 +1,7 @@
 import { StoreError } from "../../errors.js";
 import type { DType } from "../../frame/dtypes.js";
+import { stringifyJson } from "../../frame/exact-json.js";
+import { isInt64Range } from "../../frame/int64.js";
 import type { DimensionQuery, ReadQuery, TableSchema } from "../store-types.js";
 import { checkDimensions } from "../table-rules.js";
 import type { SqlDialect } from "./sql-dialect.js";
@@ -17,6 +19,21 @@ function dtypeOf(schema: TableSchema, column: string): DType {
 
 function where(clauses: readonly string[]): string {
   return clauses.length > 0 ? ` WHERE ${clauses.join(" AND ")}` : "";
+}
+
+/** A dimension value in an error message (bigints as `123n`, never a throwing JSON.stringify). */
+function shownValue(value: unknown): string {
+  return typeof value === "bigint" ? `${value}n` : stringifyJson(value);
+}
+
+/** Why an integer does not fit an int64 column: a number past 2^53 is inexact, a bigint out of range. */
+function int64Hint(dtype: DType, value: unknown): string {
+  if (dtype !== "int64") return "";
+  if (typeof value === "bigint") return ": outside the int64 range";
+  if (typeof value === "number" && Number.isInteger(value)) {
+    return ": a number beyond ±(2^53 - 1) is not exact, pass the value as a bigint";
+  }
+  return "";
 }
 
 function invalidOperand(field: string, op: unknown): StoreError {
@@ -53,11 +70,7 @@ export class SqlReadCompiler {
       case "date":
         return `CAST(${params.bind(String(value), "text", value)} AS DATE)`;
       case "json":
-        return params.bind(
-          typeof value === "string" ? value : JSON.stringify(value),
-          "text",
-          value,
-        );
+        return params.bind(typeof value === "string" ? value : stringifyJson(value), "text", value);
       case "bool":
         if (typeof value !== "boolean") break;
         return params.bool(value);
@@ -65,7 +78,10 @@ export class SqlReadCompiler {
         if (typeof value !== "number") break;
         return params.double(value);
       case "int64":
-        if (typeof value === "bigint") return params.bigint(value);
+        if (typeof value === "bigint") {
+          if (!isInt64Range(value)) break;
+          return params.bigint(value);
+        }
         if (typeof value !== "number" || !Number.isSafeInteger(value)) break;
         return params.bigint(value);
       case "timestamptz":
@@ -75,7 +91,7 @@ export class SqlReadCompiler {
     }
     throw new StoreError(
       "invalid_value",
-      `value ${JSON.stringify(value)} cannot be compared with column '${column}' (${dtype})`,
+      `value ${shownValue(value)} cannot be compared with column '${column}' (${dtype})${int64Hint(dtype, value)}`,
     );
   }
 

@@ -1,3 +1,4 @@
+import { parseJsonWithInt64 } from "../../frame/exact-json.js";
 import { coordinateKey, emptyStatistics, type MutableTree, placeLeaf } from "../progress-tree.js";
 import type { ProgressTree, TableSchema, TableStatistics } from "../store-types.js";
 
@@ -30,7 +31,8 @@ export function buildStatistics(
     if (row.min < min) min = row.min;
     if (row.max > max) max = row.max;
     if (depth === 0) continue;
-    const keys = (JSON.parse(row.coordinate) as unknown[]).map(coordinateKey);
+    // Exact integers: an int64 identity value beyond ±(2^53 - 1) keeps its digits in the key.
+    const keys = (parseJsonWithInt64(row.coordinate) as unknown[]).map(coordinateKey);
     placeLeaf(progress, keys, () => row.max);
     placeLeaf(first, keys, () => row.min);
     placeLeaf(ranges, keys, () => ({ min: row.min, max: row.max }));
