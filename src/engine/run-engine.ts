@@ -41,6 +41,12 @@ export interface EngineNode {
   readonly storageHash: string;
   readonly hashNamespace: string;
   readonly buildConfiguration: unknown;
+  /** `buildConfiguration` as JSON text with its Python types (floats as `1.0`). */
+  readonly buildConfigurationJson?: string;
+  /** The class's source text and hash, kept with the storage by the platform. */
+  readonly sourceCode?: { readonly text: string; readonly gitHash: string } | null;
+  /** `{ config: <JSON Schema> }` of the node's config, kept with the storage by the platform. */
+  readonly buildConfigurationJsonSchema?: unknown;
   /** The class's name for logs and the storage's `source_class_name`. */
   readonly nodeName: string;
   readonly logger: Logger;
@@ -178,7 +184,8 @@ export async function runGraph(
   const registered = new Map<string, { storage: StorageRecord; updater: UpdaterRecord }>();
   const apiStorages = new Map<string, StorageRecord>();
 
-  // Registration and edges: idempotent, so a re-run only reads.
+  // Registration and edges, as the platform's client does it: look the updater up, create
+  // only what is missing (a re-run only reads).
   for (const vertex of graph) {
     const node = vertex.value;
     if (isApi(node)) {
@@ -187,20 +194,9 @@ export async function runGraph(
       continue;
     }
     node.bindStore(store);
-    const storage = await store.registerStorage({
-      storageHash: node.storageHash,
-      namespace: node.hashNamespace || null,
-      buildConfiguration: node.buildConfiguration,
-      sourceClassName: node.nodeName,
-      openToPublic: node.getOpenToPublic(),
-    });
-    const updater = await store.registerUpdater({
-      updateHash: node.updateHash,
-      storageHash: node.storageHash,
-      buildConfiguration: node.buildConfiguration,
-      namespace: node.hashNamespace || null,
-    });
-    registered.set(vertex.key, { storage, updater });
+    const ids = await registerNode(node, store);
+    const { updater } = ids;
+    registered.set(vertex.key, ids);
     for (const depKey of vertex.dependsOn) {
       const dep = registered.get(depKey);
       const apiStorage = apiStorages.get(depKey);
@@ -277,6 +273,38 @@ export async function runGraph(
   }
   if (error && options.throwOnError !== false) throw error;
   return { error, df: error ? null : rootFrame, nodes };
+}
+
+/**
+ * The storage and updater of a node: looked up by update hash first (its storage with it), and
+ * registered only when missing, with everything the platform keeps about the storage.
+ */
+async function registerNode(
+  node: EngineNode,
+  store: DataStore,
+): Promise<{ storage: StorageRecord; updater: UpdaterRecord }> {
+  const found = await store.findUpdater({ updateHash: node.updateHash });
+  const foundStorage = found ? await store.findStorage({ uid: found.storageUid }) : null;
+  if (found && foundStorage) return { storage: foundStorage, updater: found };
+  const json = node.buildConfigurationJson;
+  const storage = await store.registerStorage({
+    storageHash: node.storageHash,
+    namespace: node.hashNamespace || null,
+    buildConfiguration: node.buildConfiguration,
+    sourceClassName: node.nodeName,
+    openToPublic: node.getOpenToPublic(),
+    ...(json === undefined ? {} : { buildConfigurationJson: json }),
+    sourceCode: node.sourceCode ?? null,
+    buildConfigurationJsonSchema: node.buildConfigurationJsonSchema ?? null,
+  });
+  const updater = await store.registerUpdater({
+    updateHash: node.updateHash,
+    storageHash: node.storageHash,
+    buildConfiguration: node.buildConfiguration,
+    namespace: node.hashNamespace || null,
+    ...(json === undefined ? {} : { buildConfigurationJson: json }),
+  });
+  return { storage, updater };
 }
 
 function emptySummary(
@@ -472,17 +500,17 @@ async function updateNode(
     failure = error;
   }
 
-  // Metadata is published after every run, even a failed one, as the reference does; a
-  // metadata failure never hides the update's own error.
+  await store.closeRun(
+    run,
+    failure ? { error: true, errorMessage: errorMessage(failure) } : { error: false, rowsWritten },
+  );
+  // Metadata is published after every run, even a failed one, once the run is closed, as the
+  // reference does; a metadata failure fails the run's result but never hides its own error.
   try {
     await pushMetadata(node, registeredStorage, store);
   } catch (error) {
     failure ??= error;
   }
-  await store.closeRun(
-    run,
-    failure ? { error: true, errorMessage: errorMessage(failure) } : { error: false, rowsWritten },
-  );
 
   const durationMs = Math.round(performance.now() - started);
   if (failure) {

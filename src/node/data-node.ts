@@ -1,4 +1,6 @@
+import { createHash } from "node:crypto";
 import type * as z from "zod";
+import { toJSONSchema } from "zod";
 import {
   DataNodeConfiguration,
   type DataNodeMetaData,
@@ -206,6 +208,41 @@ export abstract class DataNode<S extends z.ZodObject = typeof DataNodeConfigurat
   /** The build configuration as Python's `json.dumps` writes it (`1.0` stays `1.0`). */
   get buildConfigurationJson(): string {
     return this.#state.identity.buildConfigurationJson;
+  }
+
+  /**
+   * The node class's source text and its SHA-1 (40 hex), which the platform keeps with the
+   * storage, as the Python client sends its class source. `null` when the class has no text
+   * (a native or bound class).
+   *
+   * @example
+   * ```ts
+   * new Prices({}).sourceCode?.gitHash; // "3f1c…" (40 hex)
+   * ```
+   */
+  get sourceCode(): { readonly text: string; readonly gitHash: string } | null {
+    const text = Function.prototype.toString.call(this.constructor);
+    if (text === "" || text.includes("[native code]")) return null;
+    return { text, gitHash: createHash("sha1").update(text).digest("hex") };
+  }
+
+  /**
+   * The JSON Schema of the node's config under its hashed key (`{ config: {...} }`), as the
+   * platform keeps it with the storage; `null` when zod cannot express the schema.
+   *
+   * @example
+   * ```ts
+   * new Prices({ window: 5 }).buildConfigurationJsonSchema; // { config: { type: "object", ... } }
+   * ```
+   */
+  get buildConfigurationJsonSchema(): { readonly [key: string]: unknown } | null {
+    const ctor = this.constructor as unknown as NodeClassStatics;
+    try {
+      const schema = toJSONSchema(ctor.configSchema, { io: "input", unrepresentable: "any" });
+      return { [resolveClassIdentity(ctor).configKey]: schema };
+    } catch {
+      return null;
+    }
   }
 
   /** Full identity: hashes, canonical pre-images, stripped dicts. */

@@ -61,13 +61,14 @@ function instant(value: InstantLike | null | undefined, what: string): number | 
   return value === null || value === undefined ? null : toEpochMicros(value, true, what);
 }
 
+/** A range entry; operands only when given (stores and the platform default to `>=` and `<=`). */
 function toRange(entry: DimensionRangeInput, i: number): DimensionRange {
   return {
     coordinate: entry.coordinate,
     startDate: instant(entry.startDate, `dimensionRangeMap[${i}].startDate`),
-    startDateOperand: entry.startDateOperand ?? ">=",
+    ...(entry.startDateOperand === undefined ? {} : { startDateOperand: entry.startDateOperand }),
     endDate: instant(entry.endDate, `dimensionRangeMap[${i}].endDate`),
-    endDateOperand: entry.endDateOperand ?? "<=",
+    ...(entry.endDateOperand === undefined ? {} : { endDateOperand: entry.endDateOperand }),
   };
 }
 

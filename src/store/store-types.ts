@@ -84,6 +84,15 @@ export interface RegisterStorageInput {
   /** The node class that created the storage. */
   readonly sourceClassName: string;
   readonly openToPublic?: boolean;
+  /**
+   * `buildConfiguration` as JSON text with its Python types (`1.0` for a float field), for
+   * stores that send it on (the platform store); others store `buildConfiguration`.
+   */
+  readonly buildConfigurationJson?: string;
+  /** The node class's source text and its hash (the platform keeps both with the storage). */
+  readonly sourceCode?: { readonly text: string; readonly gitHash: string } | null;
+  /** The JSON Schema of the node's config, as the platform keeps it: `{ config: <schema> }`. */
+  readonly buildConfigurationJsonSchema?: unknown;
 }
 
 /** What `registerUpdater` is given. */
@@ -93,6 +102,8 @@ export interface RegisterUpdaterInput {
   readonly buildConfiguration: unknown;
   readonly namespace: string | null;
   readonly projectUid?: string | null;
+  /** `buildConfiguration` as JSON text with its Python types (see {@link RegisterStorageInput}). */
+  readonly buildConfigurationJson?: string;
 }
 
 /** A storage: one table identity (`storageHash`) and its published metadata. */

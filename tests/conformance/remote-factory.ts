@@ -23,10 +23,12 @@ export interface RemoteFixture extends ConformanceFixture {
  * A factory for the conformance suites: per test, a fresh DuckDB file behind a fresh local
  * platform server on 127.0.0.1 (real HTTP), and a {@link RemoteStore} talking to it, used as
  * it is. `reopen()` gives a second RemoteStore (its own HTTP client) on the same server.
+ * `pageSize` sets the server's rows per read page (default 5,000), `chunkRows` the store's
+ * rows per upload chunk.
  */
 export function remoteStoreFactory(
   label: string,
-  options: { chunkRows?: number } = {},
+  options: { chunkRows?: number; pageSize?: number } = {},
 ): () => Promise<RemoteFixture> {
   const root = mkdtempSync(join(tmpdir(), `tdag-remote-${label}-`));
   afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -34,7 +36,12 @@ export function remoteStoreFactory(
     const path = join(root, `${randomUUID()}.duckdb`);
     const backing = await DuckDBStore.open({ path });
     const token = `token-${randomUUID()}`;
-    const server = await startPlatformServer({ port: 0, store: backing, token });
+    const server = await startPlatformServer({
+      port: 0,
+      store: backing,
+      token,
+      ...(options.pageSize ? { pageSize: options.pageSize } : {}),
+    });
     const connect = () =>
       new RemoteStore({
         client: new PlatformClient({

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { gzipSync } from "node:zlib";
+import { deflateRawSync, deflateSync, gzipSync } from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
 import { TdagError } from "../../src/errors.js";
 import type { LogFields, Logger } from "../../src/logger.js";
@@ -133,7 +133,9 @@ describe("PlatformClient over real HTTP", () => {
     expect(req?.method).toBe("POST");
     expect(req?.url).toBe("/orm/api/ts_manager/dynamic_table/get_or_create/");
     expect(req?.headers.authorization).toBe("Bearer test-token");
-    expect(req?.headers["accept-encoding"]).toBe("gzip");
+    // What the platform's Python client (requests) sends.
+    expect(req?.headers["accept-encoding"]).toBe("gzip, deflate");
+    expect(req?.headers["accept"]).toBe("*/*");
     expect(req?.headers["content-type"]).toBe("application/json");
     expect(JSON.parse(req?.body ?? "")).toEqual({ storage_hash: "h" });
   });
@@ -179,6 +181,17 @@ describe("PlatformClient over real HTTP", () => {
     });
     const c = client({ endpoint: server.url });
     expect((await c.request("GET", "x/")).data).toEqual({ rows: [1, 2, 3] });
+  });
+
+  it("inflates deflate responses, zlib-wrapped or raw", async () => {
+    const body = JSON.stringify({ rows: [4, 5] });
+    const server = await startServer((_req, res, n) => {
+      res.writeHead(200, { "content-type": "application/json", "content-encoding": "deflate" });
+      res.end(n === 1 ? deflateSync(body) : deflateRawSync(body));
+    });
+    const c = client({ endpoint: server.url });
+    expect((await c.request("GET", "x/")).data).toEqual({ rows: [4, 5] });
+    expect((await c.request("GET", "x/")).data).toEqual({ rows: [4, 5] });
   });
 
   it("waits Retry-After on 429 then retries, logging the retry at warn", async () => {

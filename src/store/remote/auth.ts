@@ -1,4 +1,5 @@
 import { type Dispatcher, request as undiciRequest } from "undici";
+import { decodeBody, PLATFORM_ACCEPT_HEADERS } from "./http-encoding.js";
 import { AuthError } from "./remote-errors.js";
 
 /**
@@ -93,12 +94,18 @@ export function defaultFetchToken(dispatcher?: Dispatcher): FetchToken {
       : AbortSignal.timeout(30_000);
     const response = await undiciRequest(url, {
       method: "POST",
-      headers: { "content-type": "application/json", accept: "application/json" },
+      headers: { "content-type": "application/json", ...PLATFORM_ACCEPT_HEADERS },
       body: JSON.stringify(body),
       signal,
       ...(dispatcher ? { dispatcher } : {}),
     });
-    const text = await response.body.text();
+    const raw = Buffer.from(await response.body.arrayBuffer());
+    let text: string;
+    try {
+      text = decodeBody(raw, String(response.headers["content-encoding"] ?? "")).toString("utf8");
+    } catch {
+      text = raw.toString("utf8");
+    }
     let data: unknown = text;
     try {
       data = text === "" ? null : JSON.parse(text);

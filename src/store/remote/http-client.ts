@@ -1,9 +1,9 @@
-import { gunzipSync } from "node:zlib";
 import { Agent, type Dispatcher, request as undiciRequest } from "undici";
 import { stringifyJson } from "../../frame/exact-json.js";
 import { getLogger, type Logger } from "../../logger.js";
 
 import { type AuthProvider, authFromEnv } from "./auth.js";
+import { decodeBody, PLATFORM_ACCEPT_HEADERS } from "./http-encoding.js";
 import { type FilterModel, serializeModelQuery, serializeQuery } from "./query-params.js";
 import { AuthError, classifyError, RemoteApiError } from "./remote-errors.js";
 import {
@@ -304,11 +304,7 @@ export class PlatformClient {
         this.secrets.add(value);
         this.secrets.add(token);
       }
-      const headers: Record<string, string> = {
-        "accept-encoding": "gzip",
-        accept: "application/json",
-        ...authHeaders,
-      };
+      const headers: Record<string, string> = { ...PLATFORM_ACCEPT_HEADERS, ...authHeaders };
       if (contentType !== undefined) headers["content-type"] = contentType;
 
       const timeoutSignal = AbortSignal.timeout(timeoutMs);
@@ -336,11 +332,9 @@ export class PlatformClient {
         ).toLowerCase();
         let text: string;
         try {
-          text = (encoding.includes("gzip") && raw.length > 0 ? gunzipSync(raw) : raw).toString(
-            "utf8",
-          );
+          text = decodeBody(raw, encoding).toString("utf8");
         } catch (cause) {
-          throw new RemoteApiError(`${method} ${logPath}: response body is not valid gzip`, {
+          throw new RemoteApiError(`${method} ${logPath}: response body is not valid ${encoding}`, {
             code: "invalid_response",
             status,
             requestId,

@@ -20,6 +20,7 @@ import type { DType } from "../../frame/dtypes.js";
 import { stringifyJson } from "../../frame/exact-json.js";
 import { Frame } from "../../frame/frame.js";
 import { microsToIso } from "../../frame/time.js";
+import { getLogger } from "../../logger.js";
 import {
   SEARCH_ERROR_CODES,
   SearchError,
@@ -93,6 +94,7 @@ import {
   wireRowsToFrame,
 } from "./remote-encoding.js";
 import { RemoteApiError } from "./remote-errors.js";
+import { RawJson, WireFloat, wireJson } from "./wire-json.js";
 
 /** What the remote store needs from the HTTP layer (the {@link PlatformClient} provides it). */
 export interface PlatformClientLike {
@@ -125,6 +127,10 @@ const STC = "ts_manager/source_table_config";
 const SCH = "ts_manager/scheduler";
 const PRJ = "pods/projects";
 const AST = "assets/asset";
+const CONSTANTS = "ts_manager/api/constants";
+
+/** The heartbeat period when the platform's constants do not say (seconds). */
+const DEFAULT_HEART_BEAT_SECONDS = 30;
 
 /** `dimension_range_map` entries per request batch (protocol 2.11). */
 const RANGE_MAP_BATCH = 100;
@@ -253,6 +259,14 @@ export class RemoteStore implements DataStore {
   private readonly schedulers = new Map<string, Promise<string>>();
   private readonly writes = new KeyedQueue();
   private readonly writers = new Map<string, UpdaterRecord>();
+  private heartBeatSeconds: Promise<number> | null = null;
+  /** Scheduler heartbeats of the runs this instance has open, by run uid. */
+  private readonly heartbeats = new Map<string, NodeJS.Timeout>();
+  /**
+   * Storages that came with an updater answer (`include_relations_detail`), by uid: the next
+   * lookup of that storage is answered from here once, instead of reading it again.
+   */
+  private readonly storageHints = new Map<string, Json>();
 
   constructor(options: RemoteStoreOptions) {
     this.client = options.client;
@@ -329,6 +343,11 @@ export class RemoteStore implements DataStore {
 
   private async storageJson(uid: string, options?: CallOptions): Promise<Json | null> {
     if (uid.trim() === "") return null;
+    const hint = this.storageHints.get(uid);
+    if (hint) {
+      this.storageHints.delete(uid);
+      return hint;
+    }
     const data = await this.call<unknown>("GET", `${DT}/`, {
       query: { uid, include_relations_detail: true },
       ...this.signal(options),
@@ -351,19 +370,19 @@ export class RemoteStore implements DataStore {
   ): Promise<StorageRecord> {
     const dataSourceUid = await this.projectDataSourceUid(options);
     const body = await this.call<Json>("POST", `${DT}/get_or_create/`, {
-      json: {
+      ...jsonBody({
         storage_hash: input.storageHash,
         namespace: input.namespace,
-        time_serie_source_code_git_hash: null,
-        time_serie_source_code: null,
-        build_configuration: input.buildConfiguration,
+        time_serie_source_code_git_hash: input.sourceCode?.gitHash ?? null,
+        time_serie_source_code: input.sourceCode?.text ?? null,
+        build_configuration: buildConfigurationBody(input),
         data_source_uid: dataSourceUid,
-        build_configuration_json_schema: null,
+        build_configuration_json_schema: input.buildConfigurationJsonSchema ?? null,
         open_to_public: input.openToPublic ?? false,
         // Not in the reference body (the platform derives the class from the hash prefix); sent
         // so the storage records the real class name. Servers ignore unknown body fields.
         source_class_name: input.sourceClassName,
-      },
+      }),
       expectedStatus: [200, 201],
       ...this.signal(options),
     });
@@ -383,13 +402,13 @@ export class RemoteStore implements DataStore {
     try {
       body = (
         await this.client.request<Json>("POST", `${LTS}/get_or_create/`, {
-          json: {
+          ...jsonBody({
             update_hash: input.updateHash,
-            build_configuration: input.buildConfiguration,
+            build_configuration: buildConfigurationBody(input),
             data_source_uid: dataSourceUid,
             remote_table__hash_id: input.storageHash,
             current_project_uid: projectUid,
-          },
+          }),
           expectedStatus: [200, 201],
           ...this.signal(options),
         })
@@ -418,11 +437,13 @@ export class RemoteStore implements DataStore {
   ): Promise<UpdaterRecord> {
     const ref = body["data_node_storage"] ?? body["remote_table"];
     let storage: Json | null = typeof ref === "object" && ref !== null ? obj(ref) : null;
+    const storageUidOfRef = storage ? str(storage["uid"]) : null;
+    if (storage && storageUidOfRef) this.storageHints.set(storageUidOfRef, storage);
     if (!storage && typeof ref === "string") {
       storage = input?.storageHash ? null : await this.storageJson(ref, options);
     }
     const storageUid = storage ? (str(storage["uid"]) ?? "") : (str(ref) ?? "");
-    return {
+    const record: UpdaterRecord = {
       uid: str(body["uid"]) ?? "",
       updateHash: str(body["update_hash"]) ?? "",
       storageUid,
@@ -433,6 +454,11 @@ export class RemoteStore implements DataStore {
       buildConfiguration: body["build_configuration"] ?? null,
       createdAt: dateOf(body["creation_date"] ?? body["created_at"]),
     };
+    // An updater never moves to another storage: what later writes look up is a fact.
+    if (record.uid !== "" && record.storageUid !== "" && record.storageHash !== "") {
+      this.writers.set(record.uid, record);
+    }
+    return record;
   }
 
   async linkDependency(
@@ -530,20 +556,85 @@ export class RemoteStore implements DataStore {
     return pending;
   }
 
+  /**
+   * Opens a run as the platform's client does (protocol 2.9): the updater's debug scheduler
+   * (`build_and_assign_to_update_nodes`) and its first heartbeat (then one every
+   * `SCHEDULER_HEART_BEAT_FREQUENCY_SECONDS` until the run closes), the updater read back with
+   * its storage, `ogm_dependencies_linked` set once its edges are linked, the dependency tree
+   * marked active on the scheduler and queued (`get_metadatas_and_set_updates`), and finally
+   * `set_start_of_execution`, which answers the run uid and the table's statistics.
+   */
   async openRun(updaterUid: string, options?: CallOptions): Promise<RunRecord> {
+    const call = this.signal(options);
+    const period = await this.heartBeatPeriod(options);
+    const updater = await this.updaterOf(updaterUid, call);
     const schedulerUid = await this.scheduler(updaterUid, options);
+    await this.heartBeat(schedulerUid, options);
+    const current = await this.lookUpUpdaterJson(updater.updateHash, options);
+    if (current && current["ogm_dependencies_linked"] !== true) {
+      await this.call("PATCH", `${LTS}/${uidOf(LTS, updaterUid)}/`, {
+        json: { ogm_dependencies_linked: true },
+        expectedStatus: [200],
+        ...call,
+      });
+    }
+    const tree = listOf(
+      await this.call<unknown>(
+        "GET",
+        `${LTS}/${uidOf(LTS, updaterUid)}/get_all_dependencies_update_priority/`,
+        call,
+      ),
+    )
+      .map(obj)
+      .filter((row) => str(row["node_type"]) !== "api_table" && nodeUidOf(row) !== null);
+    const treeUids = [...new Set([...tree.map((row) => nodeUidOf(row)!), updaterUid])];
+    await this.call("PATCH", `${SCH}/${uidOf(SCH, schedulerUid)}/in-active-tree/`, {
+      json: { update_node_uids: treeUids },
+      expectedStatus: [200, 204],
+      ...call,
+    });
+    const nodes =
+      tree.length > 0
+        ? tree
+        : [
+            {
+              update_node_uid: updaterUid,
+              update_hash: updater.updateHash,
+              remote_table_hash_id: updater.storageHash,
+              node_type: "local_time_serie",
+            },
+          ];
+    await this.call("POST", `${LTS}/get_metadatas_and_set_updates/`, {
+      json: {
+        update_nodes: nodes.map((row) => ({
+          node_type: str(row["node_type"]) ?? "local_time_serie",
+          update_hash: str(row["update_hash"]),
+          remote_table_hash_id: str(row["remote_table_hash_id"]),
+          uid: nodeUidOf(row),
+        })),
+        update_details_kwargs: {
+          error_on_last_update: false,
+          active_update_scheduler_uid: schedulerUid,
+          active_update_status: "Q",
+        },
+        update_priority_dict: null,
+      },
+      expectedStatus: [200],
+      ...call,
+    });
     const body = await this.call<Json>(
       "PATCH",
       `${LTS}/${uidOf(LTS, updaterUid)}/set_start_of_execution/`,
       {
         json: { active_update_scheduler_uid: schedulerUid },
         expectedStatus: [201],
-        ...this.signal(options),
+        ...call,
       },
     );
     const historical = obj(body["historical_update"]);
     const uid = str(historical["uid"]);
     if (!uid) throw invalidResponse("set_start_of_execution gave no run uid");
+    this.startHeartBeat(uid, schedulerUid, period);
     return {
       uid,
       updaterUid,
@@ -553,8 +644,39 @@ export class RemoteStore implements DataStore {
     };
   }
 
-  /** `PATCH LTS/{updater}/set_end_of_execution/` with the run's uid. */
+  /** `PATCH SCH/{uid}/`: the scheduler is running in this process (a heartbeat). */
+  private async heartBeat(schedulerUid: string, options?: CallOptions): Promise<void> {
+    await this.call("PATCH", `${SCH}/${uidOf(SCH, schedulerUid)}/`, {
+      ...jsonBody({
+        is_running: true,
+        running_process_pid: process.pid,
+        running_in_debug_mode: true,
+        last_heart_beat: new WireFloat(Date.now() / 1000),
+      }),
+      expectedStatus: [200],
+      ...this.signal(options),
+    });
+  }
+
+  /** Beats every `seconds` while the run is open; a failed beat is only logged, as the reference does. */
+  private startHeartBeat(runUid: string, schedulerUid: string, seconds: number): void {
+    const timer = setInterval(() => {
+      this.heartBeat(schedulerUid).catch((error) => {
+        getLogger().warn("scheduler heartbeat failed", {
+          scheduler: schedulerUid,
+          error: error instanceof Error ? error.message : String(error),
+        });
+      });
+    }, seconds * 1000);
+    timer.unref();
+    this.heartbeats.set(runUid, timer);
+  }
+
+  /** `PATCH LTS/{updater}/set_end_of_execution/` with the run's uid; the heartbeat stops. */
   async closeRun(run: RunRef, outcome: RunOutcome, options?: CallOptions): Promise<void> {
+    const timer = this.heartbeats.get(run.uid);
+    if (timer) clearInterval(timer);
+    this.heartbeats.delete(run.uid);
     await this.call("PATCH", `${LTS}/${uidOf(LTS, run.updaterUid)}/set_end_of_execution/`, {
       json: { historical_update_uid: run.uid, error_on_update: outcome.error },
       expectedStatus: [200],
@@ -602,6 +724,7 @@ export class RemoteStore implements DataStore {
           time_index_name: schema.timeIndexName,
           index_names: schema.indexNames,
           column_dtypes_map: columnDtypesMap(schema.columnDtypes),
+          open_for_everyone: false,
         },
         conflictCode: "schema_conflict",
         ...this.signal(options),
@@ -625,14 +748,20 @@ export class RemoteStore implements DataStore {
   async writeFrame(storageUid: string, frame: Frame, options: WriteOptions): Promise<WriteResult> {
     return this.writes.run(storageUid, async () => {
       const call = this.signal(options);
-      const storage = await this.requireStorageJson(storageUid, call);
       const updaterUid = writerUid(options);
-      checkWriter(await this.updaterOf(updaterUid, call), storageUid);
+      const known = this.writers.has(updaterUid);
+      const writer = await this.updaterOf(updaterUid, call);
+      checkWriter(writer, storageUid);
+      // The updater read back with its storage (as the platform's client does before a write),
+      // unless it was just read: the storage comes with it.
+      if (known) await this.lookUpUpdaterJson(writer.updateHash, call);
+      const storage = await this.requireStorageJson(storageUid, call);
       const existing = schemaFromStc(storage["sourcetableconfiguration"]);
       if (options.schema && existing) mergeSchema(existing, options.schema);
       const wanted = schemaForFrame(frame, options.schema ?? existing);
       checkNoDuplicateKeys(frame);
-      if (options.schema || !sameSchema(existing, wanted)) {
+      // Only a table without a schema, or one the frame adds columns to, is (re)initialized.
+      if (!existing || !sameSchema(existing, wanted)) {
         await this.initializeSourceTable(storageUid, wanted, call);
       }
       if (frame.length > 0) {
@@ -743,12 +872,15 @@ export class RemoteStore implements DataStore {
     const empty = () => wireRowsToFrame([], schema.indexNames, schema.columnDtypes, columns);
     if (matchesNothing(query)) return empty();
     const base: Json = {
+      // Float epoch seconds, as the platform's client sends them (`1704110400.0`).
       start_date:
         query.start === undefined || query.start === null
           ? null
-          : microsToEpochSeconds(query.start),
+          : new WireFloat(microsToEpochSeconds(query.start)),
       end_date:
-        query.end === undefined || query.end === null ? null : microsToEpochSeconds(query.end),
+        query.end === undefined || query.end === null
+          ? null
+          : new WireFloat(microsToEpochSeconds(query.end)),
       great_or_equal: query.greatOrEqual ?? true,
       less_or_equal: query.lessOrEqual ?? true,
       columns: columns ?? null,
@@ -771,7 +903,7 @@ export class RemoteStore implements DataStore {
       for (;;) {
         const page = obj(
           await this.call<unknown>("POST", path, {
-            json: { ...base, ...extra, offset },
+            ...jsonBody({ ...base, ...extra, offset }),
             expectedStatus: [200],
             ...exactPageParsing(schema.columnDtypes, "results"),
             ...call,
@@ -868,10 +1000,19 @@ export class RemoteStore implements DataStore {
     let match: (row: Json) => boolean;
     if ("uid" in key) {
       if (key.uid.trim() === "") return null;
+      const hint = this.storageHints.get(key.uid);
+      if (hint) {
+        this.storageHints.delete(key.uid);
+        return toStorageRecord(hint);
+      }
       query = { uid: key.uid };
       match = (r) => r["uid"] === key.uid;
     } else if ("storageHash" in key) {
-      query = { storage_hash: key.storageHash };
+      // Scoped to the project's data source, as the platform's client looks storages up.
+      query = {
+        storage_hash: key.storageHash,
+        ...(await this.dataSourceScope("data_source__uid", options)),
+      };
       match = (r) => r["storage_hash"] === key.storageHash;
     } else {
       query = { identifier: key.identifier };
@@ -901,15 +1042,65 @@ export class RemoteStore implements DataStore {
         throw mapRemoteError(error);
       }
     }
+    // As the platform's client: the project, then the constants (read once), then the lookup.
+    await this.dataSourceScope("remote_table__data_source__uid", options);
+    await this.heartBeatPeriod(options);
+    return this.lookUpUpdater(key.updateHash, options);
+  }
+
+  /**
+   * `GET LTS/?update_hash=…&remote_table__data_source__uid=…&include_relations_detail=true`:
+   * the updater with its storage (kept as a hint for the next lookup of that storage).
+   */
+  private async lookUpUpdater(
+    updateHash: string,
+    options?: CallOptions,
+  ): Promise<UpdaterRecord | null> {
+    const row = await this.lookUpUpdaterJson(updateHash, options);
+    return row ? this.toUpdaterRecord(row, null, options) : null;
+  }
+
+  private async lookUpUpdaterJson(updateHash: string, options?: CallOptions): Promise<Json | null> {
     const data = await this.call<unknown>("GET", `${LTS}/`, {
-      query: { update_hash: key.updateHash, include_relations_detail: true },
+      query: {
+        update_hash: updateHash,
+        ...(await this.dataSourceScope("remote_table__data_source__uid", options)),
+        include_relations_detail: true,
+      },
       model: "DataNodeUpdate",
       ...this.signal(options),
     });
     const row = listOf(data)
       .map(obj)
-      .find((r) => r["update_hash"] === key.updateHash);
-    return row ? this.toUpdaterRecord(row, null, options) : null;
+      .find((r) => r["update_hash"] === updateHash);
+    if (!row) return null;
+    const storage = row["data_node_storage"];
+    const storageUid =
+      storage !== null && typeof storage === "object" ? str(obj(storage)["uid"]) : null;
+    if (storageUid) this.storageHints.set(storageUid, obj(storage));
+    return row;
+  }
+
+  /** `{ [param]: <the project's data source uid> }`, or nothing without a project. */
+  private async dataSourceScope(param: string, options?: CallOptions): Promise<Json> {
+    if (!this.projectUid) return {};
+    return { [param]: await this.projectDataSourceUid(options) };
+  }
+
+  /** The scheduler heartbeat period from the platform's constants (read once). */
+  private heartBeatPeriod(options?: CallOptions): Promise<number> {
+    if (!this.heartBeatSeconds) {
+      this.heartBeatSeconds = this.call<unknown>("GET", CONSTANTS, this.signal(options)).then(
+        (body) => {
+          const seconds = Number(obj(body)["SCHEDULER_HEART_BEAT_FREQUENCY_SECONDS"]);
+          return Number.isFinite(seconds) && seconds > 0 ? seconds : DEFAULT_HEART_BEAT_SECONDS;
+        },
+      );
+      this.heartBeatSeconds.catch(() => {
+        this.heartBeatSeconds = null;
+      });
+    }
+    return this.heartBeatSeconds;
   }
 
   async listStorages(options?: CallOptions): Promise<StorageRecord[]> {
@@ -934,13 +1125,12 @@ export class RemoteStore implements DataStore {
   }
 
   /**
-   * `DELETE DT/{uid}/` with the flags the Python client sends (`full_delete_selected=True`,
-   * `delete_with_no_table=True`, the others `False`), capitalised as Python's requests writes
-   * them. Unknown uid: `NotFoundError`.
+   * `DELETE DT/{uid}/` with the flags the Python client sends (`full_delete_selected=True`, the
+   * others `False`), capitalised as Python's requests writes them. Unknown uid: `NotFoundError`.
    */
   async deleteStorage(storageUid: string, options?: CallOptions): Promise<void> {
     const flags =
-      "full_delete_selected=True&full_delete_downstream_tables=False&delete_with_no_table=True&override_protection=False";
+      "full_delete_selected=True&full_delete_downstream_tables=False&delete_with_no_table=False&override_protection=False";
     await this.call("DELETE", `${DT}/${uidOf(DT, storageUid)}/?${flags}`, {
       expectedStatus: [200, 202, 204],
       ...this.signal(options),
@@ -1243,7 +1433,10 @@ export class RemoteStore implements DataStore {
       .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   }
 
+  /** Stops the heartbeats of runs still open in this instance and closes the HTTP client. */
   async close(): Promise<void> {
+    for (const timer of this.heartbeats.values()) clearInterval(timer);
+    this.heartbeats.clear();
     await this.client.close();
   }
 }
@@ -1349,6 +1542,30 @@ function dimensionPayload(query: DimensionQuery): Json {
   if (query.dimensionFilters !== undefined) out["dimension_filters"] = query.dimensionFilters;
   if (query.indexCoordinates !== undefined) out["index_coordinates"] = query.indexCoordinates;
   return out;
+}
+
+/** A JSON request body written by {@link wireJson} (floats and embedded JSON as the platform's client writes them). */
+function jsonBody(value: Json): { body: string; contentType: string } {
+  return { body: wireJson(value), contentType: "application/json" };
+}
+
+/** The build configuration of a registration: its Python-typed text when given (`1.0` stays a float). */
+function buildConfigurationBody(input: {
+  readonly buildConfiguration: unknown;
+  readonly buildConfigurationJson?: string;
+}): unknown {
+  return input.buildConfigurationJson === undefined
+    ? input.buildConfiguration
+    : new RawJson(input.buildConfigurationJson);
+}
+
+/** The updater uid of a dependency row (the platform spells it three ways). */
+function nodeUidOf(row: Json): string | null {
+  return (
+    str(row["update_node_uid"]) ??
+    str(row["local_time_serie_uid"]) ??
+    str(row["data_node_update_uid"])
+  );
 }
 
 function rangeToWire(range: NonNullable<DimensionQuery["dimensionRangeMap"]>[number]): Json {
