@@ -35,6 +35,10 @@ export interface RequestLogEntry {
   readonly query?: Readonly<Record<string, readonly string[]>>;
   /** With `capture` on: the request body, parsed when JSON (else the text; undefined when empty). */
   readonly body?: unknown;
+  /** With `capture` on: the request body exactly as received (`1.0` stays `1.0`; undefined when empty). */
+  readonly rawBody?: string;
+  /** With `capture` on: the request headers, names lower-cased. */
+  readonly headers?: Readonly<Record<string, string>>;
   /** With `capture` on: the answer's body, parsed when JSON (undefined when empty). */
   readonly response?: unknown;
 }
@@ -113,8 +117,14 @@ export class FaultInjector {
       const path = c.req.path;
       const active = await this.match(c, method, path, countRows);
       const action = active?.rule.action ?? null;
+      const text = this.capture ? await c.req.text() : "";
       const request = this.capture
-        ? { query: c.req.queries(), body: parsedText(await c.req.text()) }
+        ? {
+            query: c.req.queries(),
+            body: parsedText(text),
+            ...(text === "" ? {} : { rawBody: text }),
+            headers: c.req.header(),
+          }
         : {};
       const record = async (status: number, answered: boolean) => {
         const response =

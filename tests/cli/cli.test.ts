@@ -27,6 +27,7 @@ import {
   startPlatformServer,
 } from "../../src/server/platform-server.js";
 import { DuckDBStore } from "../../src/store/duckdb/index.js";
+import { STORE_ENV_KEYS } from "../helpers/store-env.js";
 import { buildCli, CLI, ROOT } from "./build-cli.js";
 
 interface CliResult {
@@ -38,17 +39,7 @@ interface CliResult {
 let project = "";
 
 /** Store settings of the test runner's environment that must not leak into a command. */
-const STORE_ENV = [
-  "TDAG_STORE",
-  "TDAG_DUCKDB_PATH",
-  "MAINSEQUENCE_ENDPOINT",
-  "MAINSEQUENCE_ACCESS_TOKEN",
-  "MAINSEQUENCE_REFRESH_TOKEN",
-  "MAINSEQUENCE_AUTH_MODE",
-  "MAINSEQUENCE_RUNTIME_CREDENTIAL_ID",
-  "MAINSEQUENCE_RUNTIME_CREDENTIAL_SECRET",
-  "MAIN_SEQUENCE_PROJECT_UID",
-];
+const STORE_ENV = STORE_ENV_KEYS;
 
 /**
  * Runs `tdag <args>` in the temporary project (or `cwd`). The store variables of the runner are

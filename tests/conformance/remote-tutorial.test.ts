@@ -18,6 +18,7 @@ import {
 import { RemoteStore } from "../../src/store/remote/remote-store.js";
 import { closeStore, configure, getStore } from "../../src/store/store-registry.js";
 import { storageUid, updaterUid } from "../helpers/nodes.js";
+import { STORE_ENV_KEYS } from "../helpers/store-env.js";
 import { rows, silentLogger, snapshotTable } from "../helpers/temp-store.js";
 
 /**
@@ -30,15 +31,7 @@ configure({ logger: silentLogger });
 const OFFSET = "2026-01-01T00:00:00Z";
 const days = (from: number, to: number) =>
   Array.from({ length: to - from + 1 }, (_, i) => `2026-01-0${from + i}T00:00:00Z`);
-const ENV_KEYS = [
-  "TDAG_STORE",
-  "MAINSEQUENCE_ENDPOINT",
-  "MAINSEQUENCE_ACCESS_TOKEN",
-  "MAINSEQUENCE_REFRESH_TOKEN",
-  "MAINSEQUENCE_AUTH_MODE",
-  "MAIN_SEQUENCE_PROJECT_UID",
-  "TDAG_EXAMPLE_TODAY",
-] as const;
+const ENV_KEYS = [...STORE_ENV_KEYS, "TDAG_EXAMPLE_TODAY"] as const;
 
 const root = mkdtempSync(join(tmpdir(), "tdag-remote-tutorial-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

@@ -37,7 +37,7 @@ export interface ServerFixture {
     method: string,
     path: string,
     body?: unknown,
-    options?: { token?: string | null; raw?: string },
+    options?: { token?: string | null; raw?: string; headers?: Readonly<Record<string, string>> },
   ): Promise<ApiResponse>;
 }
 
@@ -48,21 +48,38 @@ afterEach(async () => {
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
+/** A server fixture its test stops itself. */
+export interface OwnedServerFixture extends ServerFixture {
+  close(): Promise<void>;
+}
+
 /** Starts the real server on 127.0.0.1:0 over a temp DuckDB file (closed after the test). */
 export async function startServer(
   options: Omit<StartPlatformServerOptions, "store" | "dbPath"> = {},
 ): Promise<ServerFixture> {
+  const fx = await openServer(options);
+  open.push(fx.close);
+  return fx;
+}
+
+/**
+ * {@link startServer} without the stop after the test: the caller `close`s it. For concurrent
+ * tests, where the `afterEach` of one would stop the servers of the others.
+ */
+export async function openServer(
+  options: Omit<StartPlatformServerOptions, "store" | "dbPath"> = {},
+): Promise<OwnedServerFixture> {
   const store = await DuckDBStore.open({ path: join(root, `${randomUUID()}.duckdb`) });
   const server = await startPlatformServer({ token: TOKEN, ...options, store });
-  open.push(async () => {
-    await server.close();
-    await store.close();
-  });
   return {
     server,
     store,
+    async close() {
+      await server.close();
+      await store.close();
+    },
     async call(method, path, body, opts = {}) {
-      const headers: Record<string, string> = {};
+      const headers: Record<string, string> = { ...opts.headers };
       const token = opts.token === undefined ? TOKEN : opts.token;
       if (token !== null) headers["Authorization"] = `Bearer ${token}`;
       let payload: string | undefined = opts.raw;
